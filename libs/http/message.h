@@ -1,0 +1,52 @@
+#pragma once
+// Protocol-neutral request/response shapes. HTTP/1.1 and HTTP/2 codecs produce and consume these;
+// the API layer never sees which protocol carried a request.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vkube::http {
+
+struct Header {
+  std::string name;  // lower-case
+  std::string value;
+};
+using Headers = std::vector<Header>;
+
+// Per-connection facts established by the transport, shared by every request on it.
+struct PeerInfo {
+  std::string remote_address;  // "ip:port"
+  std::string sni;             // TLS server name the client asked for ("" if none)
+  std::string alpn;            // "h2" or "http/1.1"
+  // Set only when the client presented a certificate that verified against the configured client
+  // CA: subject CN (user) and O entries (groups), as kube-apiserver's x509 authenticator reads them.
+  bool client_cert_verified = false;
+  std::string client_cert_cn;
+  std::vector<std::string> client_cert_orgs;
+};
+
+struct Request {
+  std::string method;  // upper-case
+  std::string target;  // raw request-target as received
+  std::string path;    // target up to '?', still percent-encoded
+  std::string query;   // after '?', still percent-encoded ("" if none)
+  Headers headers;
+  std::string body;
+  std::shared_ptr<const PeerInfo> peer;
+
+  // First value of a header (case-insensitive name), "" if absent.
+  std::string_view header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;  // content-length / framing headers are added by the codec
+  std::string body;
+};
+
+std::string_view ReasonPhrase(int status);
+
+}  // namespace vkube::http
