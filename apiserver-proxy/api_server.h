@@ -1,0 +1,66 @@
+#pragma once
+// The virtual kube-apiserver of one tenant as an http::Handler: filter chain
+// (authn → in-flight limit → route) in front of REST handlers over the tenant's Store.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "libs/http/handler.h"
+#include "libs/resource/registry.h"
+#include "libs/store/store.h"
+
+namespace vkube::apiserver {
+
+class OpenApiService;
+
+// A user known to the tenant's authenticator.
+struct UserInfo {
+  std::string name;
+  std::vector<std::string> groups;
+};
+
+struct TokenEntry {
+  std::string token;
+  UserInfo user;
+};
+
+// Everything one tenant's API server needs, passed explicitly (no globals): a multi-tenant process
+// builds one of these per tenant.
+struct TenantContext {
+  std::string name = "default";
+  std::shared_ptr<store::Store> store;
+  std::shared_ptr<const resource::Registry> registry;
+  std::shared_ptr<const OpenApiService> openapi;  // may be null (then /openapi/* → 404)
+  std::vector<TokenEntry> tokens;                 // static bearer tokens
+  // Client certificates verified by the transport map to user CN / groups O (PeerInfo).
+  bool accept_client_certs = true;
+};
+
+struct ApiServerLimits {
+  std::size_t max_requests_inflight = 400;          // kube-apiserver --max-requests-inflight
+  std::size_t max_mutating_requests_inflight = 200; // --max-mutating-requests-inflight
+  std::chrono::seconds request_timeout{60};
+  std::chrono::seconds min_watch_timeout{1800};     // --min-request-timeout: watch timeouts randomized in [t, 2t)
+  std::size_t watch_queue_limit = 10000;            // slow watcher closed beyond this
+  std::chrono::seconds bookmark_interval{60};
+  std::size_t max_list_page = 0;                    // 0 = unlimited unless the client asks for `limit`
+};
+
+class ApiServer final : public http::Handler {
+ public:
+  // `blocking` runs store writes (fsync) off the connection threads; must outlive the ApiServer.
+  ApiServer(TenantContext tenant, ApiServerLimits limits, boost::asio::thread_pool& blocking);
+  ~ApiServer() override;
+
+  boost::asio::awaitable<void> Handle(http::Request& request, http::ResponseWriter& writer) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vkube::apiserver
