@@ -1,0 +1,291 @@
+"""Issue 2 acceptance: real kubectl 1.32 against `vkube serve` over real TLS (HTTP/2 via ALPN)."""
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import ServerTestCase, VkubeServer  # noqa: E402
+
+MANIFEST = textwrap.dedent("""\
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: app-config
+      namespace: team-a
+      labels:
+        app: web
+    data:
+      greeting: hello
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+      namespace: team-a
+    spec:
+      replicas: 2
+      selector:
+        matchLabels:
+          app: web
+      template:
+        metadata:
+          labels:
+            app: web
+        spec:
+          containers:
+          - name: nginx
+            image: nginx:1.25
+            ports:
+            - containerPort: 80
+    """)
+
+
+def table_rows(text):
+    """Splits `kubectl get` output into a header and rows of whitespace-separated cells."""
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return re.split(r"\s{2,}", lines[0].strip()), [re.split(r"\s{2,}", l.strip()) for l in lines[1:]]
+
+
+class KubectlBasics(ServerTestCase):
+
+    def test_01_get_namespaces_shows_system_namespaces_as_table(self):
+        out = self.kubectl("get", "ns").stdout
+        header, rows = table_rows(out)
+        self.assertEqual(header, ["NAME", "STATUS", "AGE"])
+        names = {r[0]: r[1] for r in rows}
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.assertEqual(names.get(ns), "Active", out)
+
+    def test_02_create_namespace_and_run_pod(self):
+        self.assertIn("namespace/team-a created", self.kubectl("create", "ns", "team-a").stdout)
+        out = self.kubectl("run", "web-0", "-n", "team-a", "--image=nginx:1.25", "--labels=app=web,tier=front").stdout
+        self.assertIn("pod/web-0 created", out)
+        header, rows = table_rows(self.kubectl("get", "pods", "-n", "team-a").stdout)
+        self.assertEqual(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])
+        self.assertEqual(rows[0][:4], ["web-0", "0/1", "Pending", "0"])
+        pod = self.get_json("pod", "web-0", "-n", "team-a")
+        # kube-apiserver defaulting and metadata the server owns
+        self.assertEqual(pod["spec"]["restartPolicy"], "Always")
+        self.assertEqual(pod["spec"]["dnsPolicy"], "ClusterFirst")
+        self.assertEqual(pod["spec"]["terminationGracePeriodSeconds"], 30)
+        self.assertEqual(pod["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent")
+        self.assertRegex(pod["metadata"]["uid"], r"^[0-9a-f-]{36}$")
+        self.assertRegex(pod["metadata"]["creationTimestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertTrue(pod["metadata"]["resourceVersion"].isdigit())
+        self.assertEqual(pod["status"]["phase"], "Pending")
+
+    def test_03_get_pod_yaml(self):
+        out = self.kubectl("get", "pod", "web-0", "-n", "team-a", "-o", "yaml").stdout
+        self.assertIn("kind: Pod", out)
+        self.assertIn("name: web-0", out)
+        self.assertIn("image: nginx:1.25", out)
+        self.assertIn("tier: front", out)
+
+    def test_04_apply_twice_second_unchanged(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(MANIFEST)
+        try:
+            first = self.kubectl("apply", "-f", f.name).stdout
+            self.assertIn("configmap/app-config created", first)
+            self.assertIn("deployment.apps/web created", first)
+            second = self.kubectl("apply", "-f", f.name).stdout
+            self.assertIn("configmap/app-config unchanged", second)
+            self.assertIn("deployment.apps/web unchanged", second)
+        finally:
+            os.unlink(f.name)
+        dep = self.get_json("deployment", "web", "-n", "team-a")
+        self.assertEqual(dep["spec"]["replicas"], 2)
+        self.assertEqual(dep["spec"]["strategy"]["type"], "RollingUpdate")
+        self.assertEqual(dep["metadata"]["generation"], 1)
+        self.assertIn("kubectl.kubernetes.io/last-applied-configuration", dep["metadata"]["annotations"])
+        header, rows = table_rows(self.kubectl("get", "deploy", "-n", "team-a").stdout)
+        self.assertEqual(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"])
+        self.assertEqual(rows[0][:2], ["web", "0/2"])
+
+    def test_05_apply_changed_manifest_patches(self):
+        changed = MANIFEST.replace("greeting: hello", "greeting: bonjour").replace("replicas: 2", "replicas: 3")
+        out = self.kubectl("apply", "-f", "-", input=changed).stdout
+        self.assertIn("configmap/app-config configured", out)
+        self.assertIn("deployment.apps/web configured", out)
+        self.assertEqual(self.get_json("cm", "app-config", "-n", "team-a")["data"]["greeting"], "bonjour")
+        dep = self.get_json("deployment", "web", "-n", "team-a")
+        self.assertEqual(dep["spec"]["replicas"], 3)
+        self.assertEqual(dep["metadata"]["generation"], 2)
+
+    def test_06_replace_updates_object(self):
+        cm = self.get_json("cm", "app-config", "-n", "team-a")
+        cm["data"]["extra"] = "value"
+        out = self.kubectl("replace", "-f", "-", input=json.dumps(cm)).stdout
+        self.assertIn("configmap/app-config replaced", out)
+        got = self.get_json("cm", "app-config", "-n", "team-a")
+        self.assertEqual(got["data"]["extra"], "value")
+        self.assertGreater(int(got["metadata"]["resourceVersion"]), int(cm["metadata"]["resourceVersion"]))
+
+    def test_07_stale_update_conflicts(self):
+        cm = self.get_json("cm", "app-config", "-n", "team-a")
+        stale = json.loads(json.dumps(cm))
+        cm["data"]["v"] = "1"
+        self.kubectl("replace", "-f", "-", input=json.dumps(cm))
+        stale["data"]["v"] = "2"
+        p = self.kubectl("replace", "-f", "-", input=json.dumps(stale), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('Operation cannot be fulfilled on configmaps "app-config": the object has been modified; '
+                      "please apply your changes to the latest version and try again", p.stderr)
+        self.assertEqual(self.get_json("cm", "app-config", "-n", "team-a")["data"]["v"], "1")
+
+    def test_08_label_and_annotate(self):
+        self.assertIn("pod/web-0 labeled", self.kubectl("label", "pod", "web-0", "-n", "team-a", "env=prod").stdout)
+        self.assertIn("pod/web-0 annotated",
+                      self.kubectl("annotate", "pod", "web-0", "-n", "team-a", "owner=team-a").stdout)
+        pod = self.get_json("pod", "web-0", "-n", "team-a")
+        self.assertEqual(pod["metadata"]["labels"]["env"], "prod")
+        self.assertEqual(pod["metadata"]["labels"]["app"], "web")
+        self.assertEqual(pod["metadata"]["annotations"]["owner"], "team-a")
+        # selectors: label and field
+        out = self.kubectl("get", "pods", "-n", "team-a", "-l", "env=prod", "-o", "name").stdout.split()
+        self.assertEqual(out, ["pod/web-0"])
+        self.assertEqual(self.kubectl("get", "pods", "-n", "team-a", "-l", "env=dev", "-o", "name").stdout.strip(), "")
+        out = self.kubectl("get", "pods", "-A", "--field-selector", "metadata.name=web-0", "-o", "name").stdout.split()
+        self.assertEqual(out, ["pod/web-0"])
+        out = self.kubectl("get", "pods", "-A", "--field-selector", "status.phase=Running", "-o", "name").stdout
+        self.assertEqual(out.strip(), "")
+        # removing a label
+        self.kubectl("label", "pod", "web-0", "-n", "team-a", "env-")
+        self.assertNotIn("env", self.get_json("pod", "web-0", "-n", "team-a")["metadata"]["labels"])
+
+    def test_09_watch_receives_concurrent_changes(self):
+        w = self.server.kubectl_popen("get", "configmaps", "-n", "team-a", "-w", "--output-watch-events",
+                                      "-o", "custom-columns=NAME:.metadata.name,V:.data.v")
+        try:
+            time.sleep(1.0)  # let the watch establish
+            self.kubectl("create", "configmap", "watched", "-n", "team-a", "--from-literal=v=one")
+            self.kubectl("patch", "configmap", "watched", "-n", "team-a", "--type=merge", "-p", '{"data":{"v":"two"}}')
+            self.kubectl("delete", "configmap", "watched", "-n", "team-a")
+            time.sleep(1.0)
+        finally:
+            w.send_signal(signal.SIGINT)
+            out, err = w.communicate(timeout=10)
+        lines = [re.split(r"\s+", l.strip()) for l in out.splitlines() if "watched" in l]
+        events = [(l[0], l[2]) for l in lines]
+        self.assertIn(("ADDED", "one"), events, out + err)
+        self.assertIn(("MODIFIED", "two"), events, out + err)
+        self.assertEqual(events[-1][0], "DELETED", out + err)
+
+    def test_10_errors_are_kube_statuses(self):
+        p = self.kubectl("get", "pod", "nope", "-n", "team-a", check=False)
+        self.assertIn('pods "nope" not found', p.stderr)
+        p = self.kubectl("create", "ns", "team-a", check=False)
+        self.assertIn('namespaces "team-a" already exists', p.stderr)
+        p = self.kubectl("run", "x", "-n", "missing-ns", "--image=busybox", check=False)
+        self.assertIn('namespaces "missing-ns" not found', p.stderr)
+        p = self.kubectl("create", "configmap", "Bad_Name", "-n", "team-a", check=False)
+        self.assertIn("a lowercase RFC 1123 subdomain must consist of", p.stderr)
+
+    def test_11_delete(self):
+        self.assertIn('pod "web-0" deleted', self.kubectl("delete", "pod", "web-0", "-n", "team-a").stdout)
+        p = self.kubectl("get", "pod", "web-0", "-n", "team-a", check=False)
+        self.assertIn('pods "web-0" not found', p.stderr)
+
+
+class RawProtocol(ServerTestCase):
+    """What kubectl does not exercise: HTTP/1.1, auth failures, limits."""
+
+    def test_unauthenticated_is_401_status(self):
+        code, body = self.server.curl("/api/v1/namespaces", token=False)
+        self.assertEqual(code, 401)
+        st = json.loads(body)
+        self.assertEqual((st["kind"], st["reason"], st["code"]), ("Status", "Unauthorized", 401))
+        code, _ = self.server.curl("/api/v1/namespaces", token=False, headers=["Authorization: Bearer wrong"])
+        self.assertEqual(code, 401)
+
+    def test_healthz_and_version_are_public(self):
+        self.assertEqual(self.server.curl("/healthz", token=False), (200, "ok"))
+        code, body = self.server.curl("/version", token=False)
+        self.assertEqual(code, 200)
+        self.assertEqual(json.loads(body)["major"], "1")
+
+    def test_http11_and_http2_serve_the_same_api(self):
+        for proto in ("--http1.1", "--http2"):
+            code, body = self.server.curl("/api/v1/namespaces/default", http=proto)
+            self.assertEqual(code, 200, proto)
+            self.assertEqual(json.loads(body)["metadata"]["name"], "default")
+
+    def test_oversized_body_is_413(self):
+        big = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":"' + b"x" * (4 << 20) + b'"}}'
+        for proto in ("--http1.1", "--http2"):
+            code, body = self.server.curl("/api/v1/namespaces/default/configmaps", http=proto, method="POST",
+                                          data=big, headers=["Content-Type: application/json"])
+            self.assertEqual(code, 413, proto)
+        self.assertEqual(self.server.curl("/api/v1/namespaces/default/configmaps/big")[0], 404)
+
+    def test_malformed_json_is_400(self):
+        code, body = self.server.curl("/api/v1/namespaces/default/configmaps", method="POST", data=b"{nope",
+                                      headers=["Content-Type: application/json"])
+        self.assertEqual(code, 400)
+        self.assertEqual(json.loads(body)["reason"], "BadRequest")
+
+    def test_watch_too_old_resource_version_is_410(self):
+        code, body = self.server.curl("/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1&timeoutSeconds=1")
+        # kube answers 200 and an ERROR event carrying a 410 Status when history no longer covers the RV,
+        # or streams normally when it does; the store keeps a bounded history so both are legal here.
+        self.assertEqual(code, 200)
+
+
+class Durability(unittest.TestCase):
+
+    def test_restart_keeps_every_object_and_sigterm_is_graceful(self):
+        srv = VkubeServer().start()
+        try:
+            srv.kubectl("create", "ns", "keep")
+            for i in range(20):
+                srv.kubectl("create", "configmap", f"cm-{i}", "-n", "keep", f"--from-literal=i={i}")
+            before = json.loads(srv.kubectl("get", "cm", "-n", "keep", "-o", "json").stdout)
+            token_before = srv.token()
+            watch = srv.kubectl_popen("get", "cm", "-n", "keep", "-w")
+            time.sleep(0.5)
+            self.assertEqual(srv.stop(sig=signal.SIGTERM), 0, "".join(srv.log_lines[-20:]))
+            watch.wait(timeout=10)  # the open watch was closed by the drain, not left hanging
+            srv.start()
+            self.assertEqual(srv.token(), token_before, "credentials are reused across restarts")
+            after = json.loads(srv.kubectl("get", "cm", "-n", "keep", "-o", "json").stdout)
+            strip = lambda l: sorted((i["metadata"]["name"], i["metadata"]["resourceVersion"], i["metadata"]["uid"],
+                                      json.dumps(i.get("data"))) for i in l["items"])
+            self.assertEqual(strip(before), strip(after))
+            # the revision counter continues past the old one
+            srv.kubectl("create", "configmap", "after", "-n", "keep")
+            rv = int(json.loads(srv.kubectl("get", "cm", "after", "-n", "keep", "-o", "json").stdout)
+                     ["metadata"]["resourceVersion"])
+            self.assertGreater(rv, max(int(i["metadata"]["resourceVersion"]) for i in before["items"]))
+        finally:
+            srv.cleanup()
+
+    def test_kill9_loses_no_acknowledged_write(self):
+        srv = VkubeServer().start()
+        try:
+            srv.kubectl("create", "ns", "crash")
+            acked = []
+            for i in range(30):
+                srv.kubectl("create", "configmap", f"c-{i}", "-n", "crash")
+                acked.append(f"c-{i}")
+            srv.stop(sig=signal.SIGKILL)
+            srv.start()
+            names = srv.kubectl("get", "cm", "-n", "crash", "-o", "name").stdout.split()
+            for n in acked:
+                self.assertIn(f"configmap/{n}", names)
+        finally:
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
+        os.environ["VKUBE_BINARY"] = sys.argv[2]
+        del sys.argv[1:3]
+        import harness
+        harness.BINARY = os.environ["VKUBE_BINARY"]
+    unittest.main(verbosity=2)
