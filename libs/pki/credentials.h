@@ -1,0 +1,27 @@
+#pragma once
+// A tenant's on-disk credentials: created on first start, reused afterwards.
+#include <string>
+#include <vector>
+
+#include "libs/core/result.h"
+#include "libs/pki/certificate_authority.h"
+
+namespace vkube::pki {
+
+struct Credentials {
+  KeyPair ca;
+  KeyPair server;
+  KeyPair admin;          // client certificate: CN kubernetes-admin, O system:masters
+  std::string admin_token;
+};
+
+// DIR/pki/{ca,server,admin}.{crt,key} and admin.token (keys and token 0600). The serving
+// certificate is re-issued when a requested SAN is missing from the existing one.
+Result<Credentials> LoadOrCreate(const std::string& data_dir, const std::vector<std::string>& extra_sans);
+
+// Writes `content` to `path` atomically (temp file + fsync + rename) with the given mode.
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode);
+Result<std::string> ReadFile(const std::string& path);
+std::string Base64(const std::string& data);
+
+}  // namespace vkube::pki
