@@ -1,6 +1,7 @@
 # Warnings are errors: a warning left today is a bug report nobody reads tomorrow.
 function(vkube_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-unused-parameter)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-unused-parameter
+                         -Wno-missing-field-initializers)  # designated initializers omit defaults on purpose
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_compile_options(${target} PRIVATE -Wshadow=local)
   endif()
