@@ -2,6 +2,7 @@
 // HTTPS server: accepts TCP, handshakes TLS, picks HTTP/2 or HTTP/1.1 by ALPN and hands every
 // request to one Handler. Connections are pinned to one io_context thread of an IoPool.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,7 @@ struct ServerConfig {
   std::uint16_t port = 0;  // 0 = pick a free port
   TlsFiles tls;
   Limits limits;
+  bool enable_http2 = true;  // offer h2 in ALPN
 };
 
 class Server {

@@ -1,0 +1,43 @@
+#include "libs/http/http1_request.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+namespace vkube::http {
+
+void SplitTarget(std::string_view target, std::string& path, std::string& query) {
+  auto q = target.find('?');
+  path.assign(target.substr(0, q));
+  query.assign(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+}
+
+Request FromBeast(boost::beast::http::request<boost::beast::http::string_body>&& req,
+                  std::shared_ptr<const PeerInfo> peer) {
+  Request out;
+  out.method.assign(req.method_string());
+  std::transform(out.method.begin(), out.method.end(), out.method.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  out.target.assign(req.target());
+  SplitTarget(out.target, out.path, out.query);
+  out.headers.reserve(16);
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers.push_back(Header{std::move(name), std::string(f.value())});
+  }
+  out.body = std::move(req.body());
+  out.peer = std::move(peer);
+  return out;
+}
+
+std::string StatusBody(int code, std::string_view reason, std::string_view message) {
+  nlohmann::json j = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
+                      {"status", "Failure"},  {"message", message}, {"reason", reason},
+                      {"code", code}};
+  return j.dump();
+}
+
+}  // namespace vkube::http

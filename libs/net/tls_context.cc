@@ -1,0 +1,98 @@
+#include "libs/net/tls_context.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/buffer.hpp>
+
+namespace vkube::net {
+namespace {
+
+constexpr unsigned char kAlpnH2[] = "\x02h2\x08http/1.1";
+constexpr unsigned char kAlpnH1[] = "\x08http/1.1";
+
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen,
+               void* arg) {
+  const bool h2 = arg != nullptr;
+  const unsigned char* server = h2 ? kAlpnH2 : kAlpnH1;
+  unsigned server_len = h2 ? sizeof kAlpnH2 - 1 : sizeof kAlpnH1 - 1;
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, server, server_len, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;  // no overlap: continue without ALPN (HTTP/1.1)
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::string NameEntry(X509_NAME* name, int nid, int* pos) {
+  int i = X509_NAME_get_index_by_NID(name, nid, *pos);
+  *pos = i;
+  if (i < 0) return {};
+  ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, s);
+  if (n < 0) return {};
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const TlsContextOptions& o) {
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                   ec);
+  ctx->use_certificate_chain(boost::asio::buffer(o.cert_chain_pem), ec);
+  if (ec) return Error::Make(ErrorCode::kInternal, "tls: bad certificate chain: " + ec.message());
+  ctx->use_private_key(boost::asio::buffer(o.private_key_pem), ssl::context::pem, ec);
+  if (ec) return Error::Make(ErrorCode::kInternal, "tls: bad private key: " + ec.message());
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_alpn_select_cb(native, SelectAlpn, o.offer_http2 ? native : nullptr);
+  if (!o.client_ca_pem.empty()) {
+    ctx->add_certificate_authority(boost::asio::buffer(o.client_ca_pem), ec);
+    if (ec) return Error::Make(ErrorCode::kInternal, "tls: bad client CA: " + ec.message());
+    // Ask for a certificate but do not require one (like Go's VerifyClientCertIfGiven).
+    ctx->set_verify_mode(ssl::verify_peer, ec);
+    BIO* bio = BIO_new_mem_buf(o.client_ca_pem.data(), static_cast<int>(o.client_ca_pem.size()));
+    while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      SSL_CTX_add_client_CA(native, ca);
+      X509_free(ca);
+    }
+    BIO_free(bio);
+  }
+  return ctx;
+}
+
+TlsPeer InspectTls(SSL* ssl) {
+  TlsPeer p;
+  if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) p.sni = sni;
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+  p.alpn = alpn_len ? std::string(reinterpret_cast<const char*>(alpn), alpn_len) : "http/1.1";
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert != nullptr) {
+    if (SSL_get_verify_result(ssl) == X509_V_OK) {
+      p.client_cert_verified = true;
+      X509_NAME* subject = X509_get_subject_name(cert);
+      int pos = -1;
+      p.cn = NameEntry(subject, NID_commonName, &pos);
+      pos = -1;
+      for (;;) {
+        std::string o = NameEntry(subject, NID_organizationName, &pos);
+        if (pos < 0) break;
+        p.orgs.push_back(std::move(o));
+      }
+    }
+    X509_free(cert);
+  }
+  return p;
+}
+
+}  // namespace vkube::net
