@@ -1,5 +1,6 @@
 #pragma once
 // Label and field selectors with kube-apiserver's syntax and error messages.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>

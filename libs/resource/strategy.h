@@ -21,9 +21,19 @@ struct ColumnDefinition {
   int priority = 0;         // 0 = default columns, 1 = only with -o wide
 };
 
+// What the generic behaviour needs to know about a kind.
+struct StrategyTraits {
+  bool has_status = false;          // serves /status; main-resource writes keep status
+  bool tracks_generation = false;   // metadata.generation bumps on spec changes
+  bool name_is_dns_label = false;   // namespaces, services: RFC 1123 label, else subdomain
+  std::string kind;                 // "Pod" (for messages)
+};
+
 class Strategy {
  public:
+  explicit Strategy(StrategyTraits traits) : traits_(std::move(traits)) {}
   virtual ~Strategy() = default;
+  const StrategyTraits& traits() const { return traits_; }
 
   // Create: set defaults (e.g. pod restartPolicy), drop status for kinds with a status
   // subresource, set metadata.generation = 1 for kinds that track generation.
@@ -46,6 +56,15 @@ class Strategy {
   virtual store::Attrs GetAttrs(const nlohmann::json& obj) const;
   // Per-kind selectable field names besides metadata.name / metadata.namespace.
   virtual std::vector<std::string> ExtraSelectableFields() const { return {}; }
+
+ protected:
+  // Per-kind hooks used by the generic implementations above.
+  virtual void Default(nlohmann::json& obj) const {}
+  virtual void ValidateSpec(const nlohmann::json& obj, std::vector<FieldCause>& errs) const {}
+  virtual void AddFields(const nlohmann::json& obj, std::vector<std::pair<std::string, std::string>>& fields) const {}
+
+ private:
+  StrategyTraits traits_;
 };
 
 }  // namespace vkube::resource

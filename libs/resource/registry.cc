@@ -1,0 +1,88 @@
+#include "libs/resource/registry.h"
+
+#include <algorithm>
+
+#include "libs/resource/kinds/builtin_kinds.h"
+
+namespace vkube::resource {
+namespace {
+
+const std::vector<std::string> kAllVerbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update",
+                                            "watch"};
+
+Kind Make(std::string group, std::string resource, std::string kind, std::string singular, bool namespaced,
+          std::vector<std::string> short_names, std::vector<std::string> categories, bool has_status,
+          std::shared_ptr<const Strategy> strategy, std::vector<std::string> verbs = kAllVerbs) {
+  Kind k;
+  k.info.group = std::move(group);
+  k.info.version = "v1";
+  k.info.resource = std::move(resource);
+  k.info.kind = std::move(kind);
+  k.info.singular = std::move(singular);
+  k.info.namespaced = namespaced;
+  k.info.short_names = std::move(short_names);
+  k.info.categories = std::move(categories);
+  k.info.verbs = std::move(verbs);
+  k.info.has_status = has_status;
+  k.strategy = std::move(strategy);
+  return k;
+}
+
+}  // namespace
+
+std::shared_ptr<const Registry> Registry::BuiltIn() {
+  std::vector<Kind> kinds;
+  // core/v1, as kube-apiserver 1.32 reports them in discovery.
+  kinds.push_back(Make("", "configmaps", "ConfigMap", "configmap", true, {"cm"}, {}, false, MakeConfigMapStrategy()));
+  kinds.push_back(Make("", "endpoints", "Endpoints", "endpoints", true, {"ep"}, {}, false, MakeEndpointsStrategy()));
+  kinds.push_back(Make("", "events", "Event", "event", true, {"ev"}, {}, false, MakeEventStrategy()));
+  kinds.push_back(Make("", "namespaces", "Namespace", "namespace", false, {"ns"}, {}, true, MakeNamespaceStrategy(),
+                       {"create", "delete", "get", "list", "patch", "update", "watch"}));
+  kinds.push_back(Make("", "nodes", "Node", "node", false, {"no"}, {}, true, MakeNodeStrategy()));
+  kinds.push_back(Make("", "persistentvolumeclaims", "PersistentVolumeClaim", "persistentvolumeclaim", true, {"pvc"}, {},
+                       true, MakePersistentVolumeClaimStrategy()));
+  kinds.push_back(Make("", "persistentvolumes", "PersistentVolume", "persistentvolume", false, {"pv"}, {}, true,
+                       MakePersistentVolumeStrategy()));
+  kinds.push_back(Make("", "pods", "Pod", "pod", true, {"po"}, {"all"}, true, MakePodStrategy()));
+  kinds.push_back(Make("", "secrets", "Secret", "secret", true, {}, {}, false, MakeSecretStrategy()));
+  kinds.push_back(Make("", "serviceaccounts", "ServiceAccount", "serviceaccount", true, {"sa"}, {}, false,
+                       MakeServiceAccountStrategy()));
+  kinds.push_back(Make("", "services", "Service", "service", true, {"svc"}, {"all"}, true, MakeServiceStrategy()));
+  // apps/v1
+  kinds.push_back(Make("apps", "daemonsets", "DaemonSet", "daemonset", true, {"ds"}, {"all"}, true, MakeDaemonSetStrategy()));
+  kinds.push_back(Make("apps", "deployments", "Deployment", "deployment", true, {"deploy"}, {"all"}, true,
+                       MakeDeploymentStrategy()));
+  kinds.push_back(Make("apps", "replicasets", "ReplicaSet", "replicaset", true, {"rs"}, {"all"}, true,
+                       MakeReplicaSetStrategy()));
+  kinds.push_back(Make("apps", "statefulsets", "StatefulSet", "statefulset", true, {"sts"}, {"all"}, true,
+                       MakeStatefulSetStrategy()));
+  return std::make_shared<const Registry>(std::move(kinds));
+}
+
+Registry::Registry(std::vector<Kind> kinds) : kinds_(std::move(kinds)) {}
+
+const Kind* Registry::Find(std::string_view group, std::string_view version, std::string_view resource) const {
+  for (const auto& k : kinds_) {
+    if (k.info.group == group && k.info.version == version && k.info.resource == resource) return &k;
+  }
+  return nullptr;
+}
+
+const Kind* Registry::FindByKind(std::string_view group, std::string_view version, std::string_view kind) const {
+  for (const auto& k : kinds_) {
+    if (k.info.group == group && k.info.version == version && k.info.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<std::string, std::string>> Registry::GroupVersions() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : kinds_) {
+    std::pair<std::string, std::string> gv{k.info.group, k.info.version};
+    if (std::find(out.begin(), out.end(), gv) == out.end()) out.push_back(gv);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.empty() && !b.first.empty(); });
+  return out;
+}
+
+}  // namespace vkube::resource
