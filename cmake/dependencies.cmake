@@ -14,5 +14,5 @@ pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2>=1.52)
 # Asio: no deprecated APIs, and coroutine-friendly defaults.
 add_library(vkube_asio INTERFACE)
 target_link_libraries(vkube_asio INTERFACE Boost::headers Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
-target_compile_definitions(vkube_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW
+target_compile_definitions(vkube_asio INTERFACE BOOST_ASIO_NO_DEPRECATED
                            BOOST_ASIO_DISABLE_BOOST_COROUTINE)

@@ -206,7 +206,14 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
       failure = std::current_exception();
     }
     if (failure) {
-      VKUBE_LOG(kError) << "handler threw for " << req.method << " " << req.path;
+      std::string what = "unknown";
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      VKUBE_LOG(kError) << "handler threw for " << req.method << " " << req.path << ": " << what;
       co_await writer.StopDetector();
       if (!writer.sent()) co_await WriteError(stream, limits, 500, "InternalError", "internal error");
       break;

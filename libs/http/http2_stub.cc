@@ -3,6 +3,8 @@
 
 namespace vkube::http {
 
+bool Http2Available() { return false; }
+
 boost::asio::awaitable<void> ServeHttp2(TlsStream& stream, ConnectionContext ctx) {
   co_await ServeHttp1(stream, std::move(ctx));
 }

@@ -30,7 +30,8 @@ class Server::Impl {
 
   Status Start() {
     auto ctx = net::MakeServerTlsContext(net::TlsContextOptions{config_.tls.cert_chain_pem, config_.tls.private_key_pem,
-                                                                config_.tls.client_ca_pem, config_.enable_http2});
+                                                                config_.tls.client_ca_pem,
+                                                                config_.enable_http2 && Http2Available()});
     if (!ctx) return ctx.take_error();
     tls_ = *ctx;
     boost::system::error_code ec;

@@ -1,0 +1,801 @@
+// The tenant's virtual kube-apiserver: authn → in-flight limit → route → REST handler → Store.
+// Typed errors (vkube::Error) become metav1.Status only here.
+#include "apiserver-proxy/api_server.h"
+
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <optional>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "apiserver-proxy/authenticator.h"
+#include "apiserver-proxy/content.h"
+#include "apiserver-proxy/discovery.h"
+#include "apiserver-proxy/openapi/openapi_service.h"
+#include "apiserver-proxy/request_info.h"
+#include "libs/core/log.h"
+#include "libs/pki/credentials.h"
+#include "libs/resource/meta.h"
+#include "libs/resource/patch.h"
+#include "libs/resource/protobuf_decoder.h"
+#include "libs/resource/selector.h"
+#include "libs/resource/status.h"
+
+namespace vkube::apiserver {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using resource::Kind;
+using store::Key;
+using store::ObjectPtr;
+
+namespace {
+
+constexpr std::string_view kConflictWhy =
+    "the object has been modified; please apply your changes to the latest version and try again";
+
+bool IsPublicPath(std::string_view p) {
+  for (std::string_view pub : {"/healthz", "/livez", "/readyz", "/version"}) {
+    if (p == pub || (p.size() > pub.size() && p.substr(0, pub.size()) == pub && p[pub.size()] == '/')) return true;
+  }
+  return false;
+}
+
+std::optional<store::Revision> ParseRevision(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  store::Revision v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<store::Revision>(c - '0');
+  }
+  return v;
+}
+
+Result<json> ParseBody(std::string_view body) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) {
+    return Error::Make(ErrorCode::kBadRequest, "the body of the request was in an unknown format - accepted media types "
+                                               "include: application/json, application/yaml");
+  }
+  return j;
+}
+
+std::string Base64Url(const std::string& s) {
+  std::string b = pki::Base64(s);
+  for (char& c : b) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!b.empty() && b.back() == '=') b.pop_back();
+  return b;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view s) {
+  std::string b(s);
+  for (char& c : b) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (b.size() % 4) b.push_back('=');
+  std::string out(b.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(b.data()),
+                          static_cast<int>(b.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t pad = 0;
+  for (auto it = b.rbegin(); it != b.rend() && *it == '='; ++it) ++pad;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+// (A function, not a ternary of literals inside the coroutine: GCC 12 miscompiles that.)
+std::string_view EventTypeName(store::EventType t) {
+  switch (t) {
+    case store::EventType::kAdded: return "ADDED";
+    case store::EventType::kModified: return "MODIFIED";
+    case store::EventType::kDeleted: return "DELETED";
+  }
+  return "ERROR";
+}
+
+http::Headers WatchHeaders() { return {{"content-type", "application/json"}, {"cache-control", "no-cache, private"}}; }
+
+std::string ErrorEventLine(const Error& e) {
+  return json{{"type", "ERROR"}, {"object", resource::StatusFromError(e)}}.dump() + "\n";
+}
+
+json PreconditionsOf(const json& delete_options) {
+  if (delete_options.is_object() && delete_options.contains("preconditions")) return delete_options["preconditions"];
+  return json();
+}
+
+enum class PatchType { kJson, kMerge, kStrategic };
+
+Result<json> ApplyPatch(PatchType type, const json& old, const json& patch, const resource::ResourceInfo& info) {
+  switch (type) {
+    case PatchType::kJson: return resource::ApplyJsonPatch(old, patch);
+    case PatchType::kMerge: return resource::ApplyMergePatch(old, patch);
+    case PatchType::kStrategic: return resource::ApplyStrategicMergePatch(old, patch, info.group, info.kind);
+  }
+  return resource::BadRequest("unsupported patch type");
+}
+
+// RAII counter for in-flight limits.
+class InflightSlot {
+ public:
+  InflightSlot(std::atomic<std::size_t>& c, std::size_t limit) : c_(c) { ok_ = c_.fetch_add(1) < limit; }
+  ~InflightSlot() { c_.fetch_sub(1); }
+  InflightSlot(const InflightSlot&) = delete;
+  InflightSlot& operator=(const InflightSlot&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  std::atomic<std::size_t>& c_;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+class ApiServer::Impl {
+ public:
+  Impl(TenantContext tenant, ApiServerLimits limits, asio::thread_pool& blocking)
+      : t_(std::move(tenant)),
+        limits_(limits),
+        blocking_(blocking),
+        authn_(t_.tokens, t_.accept_client_certs),
+        discovery_(*t_.registry) {}
+
+  asio::awaitable<void> Handle(http::Request& req, http::ResponseWriter& w) {
+    auto query = Query::Parse(req.query);
+    if (!query) co_return co_await w.Send(ErrorResponse(query.error()));
+    if (IsPublicPath(req.path)) co_return co_await w.Send(PublicEndpoint(req.path, *query));
+    if (!authn_.Authenticate(req)) {
+      co_return co_await w.Send(ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized")));
+    }
+    auto info = ParseRequestInfo(req.method, req.path, *query);
+    if (!info) co_return co_await w.Send(ErrorResponse(info.error()));
+    const bool long_running = info->verb == "watch";
+    const bool mutating = req.method != "GET" && req.method != "HEAD";
+    std::optional<InflightSlot> slot;
+    if (!long_running) {
+      slot.emplace(mutating ? mutating_inflight_ : readonly_inflight_,
+                   mutating ? limits_.max_mutating_requests_inflight : limits_.max_requests_inflight);
+      if (!slot->ok()) {
+        Error e = Error::Make(ErrorCode::kTooManyRequests, "Too many requests, please try again later.");
+        e.details.retry_after_seconds = 1;
+        co_return co_await w.Send(ErrorResponse(e));
+      }
+    }
+    if (!info->is_resource_request) co_return co_await w.Send(NonResource(req, *info));
+    const Kind* kind = t_.registry->Find(info->group, info->version, info->resource);
+    if (kind == nullptr) co_return co_await w.Send(NotFoundPath());
+    if (!kind->info.namespaced && !info->ns.empty()) co_return co_await w.Send(NotFoundPath());
+    Negotiated neg = NegotiateAccept(req.header("accept"));
+    if (!neg.acceptable) {
+      co_return co_await w.Send(ErrorResponse(Error::Make(
+          ErrorCode::kNotAcceptable, "only the following media types are accepted: application/json, "
+                                     "application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io")));
+    }
+    Ctx ctx{req, *info, *query, *kind, neg};
+    if (info->verb == "watch") co_return co_await Watch(ctx, w);
+    Result<http::Response> res = co_await Dispatch(ctx);
+    // No ?: inside coroutines here: GCC 12 may evaluate both arms of a conditional in a coroutine.
+    if (!res) res = ErrorResponse(res.error());
+    co_await w.Send(std::move(*res));
+  }
+
+ private:
+  struct Ctx {
+    http::Request& req;
+    const RequestInfo& info;
+    const Query& query;
+    const Kind& kind;
+    Negotiated neg;
+  };
+
+  // Runs blocking store work (fsync) off the connection thread, resumes on it afterwards.
+  template <typename F>
+  asio::awaitable<std::invoke_result_t<F>> Blocking(F f) {
+    std::optional<std::invoke_result_t<F>> out;
+    co_await asio::co_spawn(
+        blocking_, [&]() -> asio::awaitable<void> {
+          out.emplace(f());
+          co_return;
+        },
+        asio::use_awaitable);
+    co_return std::move(*out);
+  }
+
+  http::Response PublicEndpoint(const std::string& path, const Query& q) {
+    if (path == "/version") {
+      json v = {{"major", "1"},          {"minor", "32"},     {"gitVersion", "v1.32.0-vkube.0"},
+                {"gitCommit", "vkube"},  {"gitTreeState", "clean"}, {"buildDate", "2026-01-01T00:00:00Z"},
+                {"goVersion", "go1.23"}, {"compiler", "gc"},  {"platform", "linux/amd64"}};
+      return JsonResponse(200, v.dump());
+    }
+    http::Response r;
+    r.status = 200;
+    r.headers.push_back({"content-type", "text/plain; charset=utf-8"});
+    r.headers.push_back({"x-content-type-options", "nosniff"});
+    if (q.Has("verbose")) {
+      r.body = "[+]ping ok\n[+]log ok\n[+]etcd ok\n" + path.substr(1) + " check passed\n";
+    } else {
+      r.body = "ok";
+    }
+    return r;
+  }
+
+  static http::Response NotFoundPath() {
+    Error e = Error::Make(ErrorCode::kNotFound, "the server could not find the requested resource");
+    e.details.causes.push_back({"UnexpectedServerResponse", "404 page not found", ""});
+    return ErrorResponse(e);
+  }
+
+  http::Response NonResource(const http::Request& req, const RequestInfo& info) {
+    if (info.path.rfind("/openapi/", 0) == 0 && t_.openapi) {
+      if (auto r = t_.openapi->Handle(req)) return std::move(*r);
+    }
+    if (req.method == "GET") {
+      if (auto doc = discovery_.Find(info.path)) return JsonResponse(200, std::move(*doc));
+    }
+    return NotFoundPath();
+  }
+
+  asio::awaitable<Result<http::Response>> Dispatch(Ctx& c) {
+    const std::string& sub = c.info.subresource;
+    if (!sub.empty() && !(sub == "status" && c.kind.info.has_status)) co_return NotFoundPath();
+    if (c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty() &&
+        (c.info.verb == "create" || c.info.verb == "deletecollection")) {
+      co_return NotFoundPath();
+    }
+    if (!c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty()) co_return NotFoundPath();
+    const std::string& v = c.info.verb;
+    if (v == "get") co_return Get(c);
+    if (v == "list") co_return List(c);
+    if (v == "create") co_return co_await Create(c);
+    if (v == "update") co_return co_await Update(c);
+    if (v == "patch") co_return co_await Patch(c);
+    if (v == "delete") co_return co_await Delete(c);
+    if (v == "deletecollection") co_return co_await DeleteCollection(c);
+    co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+  }
+
+  Key KeyFor(const Ctx& c, const std::string& name) const {
+    return Key{c.kind.info.StorageResource(), c.kind.info.namespaced ? c.info.ns : "", name};
+  }
+
+  Error Translate(const Error& e, const Ctx& c, const std::string& name) const {
+    switch (e.code) {
+      case ErrorCode::kNotFound: return resource::NotFound(c.kind.info.group, c.kind.info.resource, name);
+      case ErrorCode::kAlreadyExists: return resource::AlreadyExists(c.kind.info.group, c.kind.info.resource, name);
+      case ErrorCode::kConflict: return resource::Conflict(c.kind.info.group, c.kind.info.resource, name, kConflictWhy);
+      default: return e;
+    }
+  }
+
+  http::Response ObjectResponse(const Ctx& c, int status, const std::string& json_bytes) {
+    if (c.neg.table) {
+      json obj = json::parse(json_bytes, nullptr, false);
+      json rows = json::array({TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")),
+                                        std::chrono::system_clock::now())});
+      return JsonResponse(status, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows),
+                                            std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0)
+                                      .dump());
+    }
+    return JsonResponse(status, json_bytes);
+  }
+
+  Result<http::Response> Get(const Ctx& c) {
+    auto obj = t_.store->Get(KeyFor(c, c.info.name));
+    if (!obj) return Translate(obj.error(), c, c.info.name);
+    return ObjectResponse(c, 200, (*obj)->json);
+  }
+
+  Result<store::Predicate> Selectors(const Ctx& c) {
+    auto labels = resource::LabelSelector::Parse(c.query.Get("labelSelector"));
+    if (!labels) return labels.take_error();
+    auto fields = resource::FieldSelector::Parse(c.query.Get("fieldSelector"), c.kind.strategy->ExtraSelectableFields());
+    if (!fields) return fields.take_error();
+    return resource::MakePredicate(std::move(*labels), std::move(*fields));
+  }
+
+  Result<http::Response> List(const Ctx& c) {
+    auto pred = Selectors(c);
+    if (!pred) return pred.take_error();
+    store::ListOptions opts;
+    opts.resource = c.kind.info.StorageResource();
+    if (c.kind.info.namespaced && !c.info.ns.empty()) opts.ns = c.info.ns;
+    opts.predicate = std::move(*pred);
+    if (auto l = c.query.Get("limit"); !l.empty()) {
+      auto n = ParseRevision(l);
+      if (!n) return resource::BadRequest("invalid limit: " + std::string(l));
+      opts.limit = static_cast<std::size_t>(*n);
+    }
+    if (auto cont = c.query.Get("continue"); !cont.empty()) {
+      auto raw = Base64UrlDecode(cont);
+      auto tok = raw ? json::parse(*raw, nullptr, false) : json();
+      if (!tok.is_object() || !tok.contains("start") || !tok["start"].is_string()) {
+        return resource::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+      }
+      opts.continue_after = tok["start"].get<std::string>();
+      store::Revision rv = tok.value("rv", store::Revision{0});
+      if (rv < t_.store->CompactedRevision()) {
+        return Error::Make(ErrorCode::kExpired, "The provided continue parameter is too old to display a consistent "
+                                                "list result. You can start a new list without the continue parameter.");
+      }
+    }
+    auto res = t_.store->List(opts);
+    if (!res) return res.take_error();
+    std::string rv = std::to_string(res->revision);
+    std::string cont;
+    if (!res->continue_after.empty()) {
+      cont = Base64Url(json{{"rv", res->revision}, {"start", res->continue_after}}.dump());
+    }
+    if (c.neg.table) {
+      auto include = ParseIncludeObject(c.query.Get("includeObject"));
+      auto now = std::chrono::system_clock::now();
+      json rows = json::array();
+      for (const auto& o : res->items) rows.push_back(TableRow(c.kind, json::parse(o->json), include, now));
+      return JsonResponse(200, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows), rv, cont,
+                                         res->remaining)
+                                   .dump());
+    }
+    // Concatenate stored bytes: no re-serialization of items on the list path.
+    std::string body;
+    std::size_t total = 256;
+    for (const auto& o : res->items) total += o->json.size() + 1;
+    body.reserve(total);
+    body += R"({"kind":")" + c.kind.info.ListKind() + R"(","apiVersion":")" + c.kind.info.GroupVersion() +
+            R"(","metadata":{"resourceVersion":")" + rv + "\"";
+    if (!cont.empty()) body += R"(,"continue":")" + cont + "\"";
+    if (res->remaining > 0) body += R"(,"remainingItemCount":)" + std::to_string(res->remaining);
+    body += R"(},"items":[)";
+    for (std::size_t i = 0; i < res->items.size(); ++i) {
+      if (i) body += ',';
+      body += res->items[i]->json;
+    }
+    body += "]}";
+    return JsonResponse(200, std::move(body));
+  }
+
+  // Namespace must exist (and not be terminating) for namespaced creates.
+  std::optional<Error> CheckNamespace(const Ctx& c) {
+    if (!c.kind.info.namespaced) return std::nullopt;
+    auto ns = t_.store->Get(Key{"namespaces", "", c.info.ns});
+    if (!ns) return resource::NotFound("", "namespaces", c.info.ns);
+    auto obj = json::parse((*ns)->json, nullptr, false);
+    if (resource::GetString(obj, {"status", "phase"}) == "Terminating") {
+      Error e = Error::Make(ErrorCode::kForbidden, c.kind.info.resource + " \"" + c.info.name +
+                                                       "\" is forbidden: unable to create new content in namespace " +
+                                                       c.info.ns + " because it is being terminated");
+      return e;
+    }
+    return std::nullopt;
+  }
+
+  // Common body checks for create/update: object, kind/apiVersion, namespace.
+  Result<json> DecodeObject(const Ctx& c) {
+    auto body = c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0
+                    ? resource::DecodeKubernetesProtobuf(c.req.body)
+                    : ParseBody(c.req.body);
+    if (!body) return body;
+    json& obj = *body;
+    if (!obj.is_object()) return resource::BadRequest("the body of the request must be a JSON object");
+    if (obj.contains("kind") && obj["kind"] != c.kind.info.kind) {
+      return resource::BadRequest("the API version in the data (" + obj.value("apiVersion", std::string()) +
+                                  ") does not match the expected API version (" + c.kind.info.GroupVersion() + ")");
+    }
+    if (obj.contains("apiVersion") && obj["apiVersion"] != c.kind.info.GroupVersion()) {
+      return resource::BadRequest("the API version in the data (" + obj["apiVersion"].dump() +
+                                  ") does not match the expected API version (" + c.kind.info.GroupVersion() + ")");
+    }
+    obj["kind"] = c.kind.info.kind;
+    obj["apiVersion"] = c.kind.info.GroupVersion();
+    if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
+    json& meta = obj["metadata"];
+    if (c.kind.info.namespaced) {
+      std::string body_ns = meta.contains("namespace") && meta["namespace"].is_string() ? meta["namespace"].get<std::string>() : "";
+      if (!body_ns.empty() && body_ns != c.info.ns) {
+        return resource::BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+      }
+      meta["namespace"] = c.info.ns;
+    } else {
+      meta.erase("namespace");
+    }
+    if (meta.contains("name") && !meta["name"].is_string()) return resource::BadRequest("metadata.name must be a string");
+    return body;
+  }
+
+  Error InvalidError(const Ctx& c, const std::string& name, std::vector<FieldCause> causes) {
+    return resource::Invalid(c.kind.info.group, c.kind.info.kind, name, std::move(causes));
+  }
+
+  bool DryRun(const Ctx& c) const { return c.query.Get("dryRun") == "All"; }
+
+  asio::awaitable<Result<http::Response>> Create(Ctx& c) {
+    auto body = DecodeObject(c);
+    if (!body) co_return body.take_error();
+    json& obj = *body;
+    json& meta = obj["metadata"];
+    std::string name = meta.value("name", "");
+    std::string generate(resource::GetString(obj, {"metadata", "generateName"}));
+    if (!c.info.name.empty() && c.info.name != name) {
+      co_return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
+                                     c.info.name + ")");
+    }
+    if (auto e = CheckNamespace(c)) co_return *e;
+    for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}) meta.erase(k);
+    meta["uid"] = resource::NewUid();
+    meta["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
+    c.kind.strategy->PrepareForCreate(obj);
+    // generateName: a fresh suffix on collision, like kube's retry in the registry.
+    for (int attempt = 0;; ++attempt) {
+      if (name.empty() && !generate.empty()) meta["name"] = resource::GenerateName(generate);
+      std::string final_name = meta.value("name", "");
+      auto errs = c.kind.strategy->Validate(obj);
+      if (!errs.empty()) co_return InvalidError(c, final_name, std::move(errs));
+      if (DryRun(c)) co_return ObjectResponse(c, 201, obj.dump());
+      Key key = KeyFor(c, final_name);
+      auto attrs = c.kind.strategy->GetAttrs(obj);
+      auto res = co_await Blocking([&] { return t_.store->Create(key, obj, attrs); });
+      if (res) co_return ObjectResponse(c, 201, (*res)->json);
+      if (res.error().code == ErrorCode::kAlreadyExists && name.empty() && !generate.empty() && attempt < 8) continue;
+      co_return Translate(res.error(), c, final_name);
+    }
+  }
+
+  // Carries over what clients cannot change and runs the strategy; shared by PUT and PATCH.
+  std::optional<Error> PrepareUpdate(const Ctx& c, json& obj, const json& old) {
+    json& meta = obj["metadata"];
+    const json& old_meta = old["metadata"];
+    for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp", "generation"}) {
+      if (old_meta.contains(k)) {
+        meta[k] = old_meta[k];
+      } else {
+        meta.erase(k);
+      }
+    }
+    if (c.info.subresource == "status") {
+      c.kind.strategy->PrepareForStatusUpdate(obj, old);
+    } else {
+      c.kind.strategy->PrepareForUpdate(obj, old);
+    }
+    auto errs = c.kind.strategy->ValidateUpdate(obj, old);
+    if (!errs.empty()) return InvalidError(c, c.info.name, std::move(errs));
+    return std::nullopt;
+  }
+
+  static bool SameIgnoringRv(json a, json b) {
+    a["metadata"].erase("resourceVersion");
+    b["metadata"].erase("resourceVersion");
+    return a == b;
+  }
+
+  asio::awaitable<Result<http::Response>> Update(Ctx& c) {
+    auto body = DecodeObject(c);
+    if (!body) co_return body.take_error();
+    json& obj = *body;
+    if (obj["metadata"].value("name", "") != c.info.name) {
+      co_return resource::BadRequest("the name of the object (" + obj["metadata"].value("name", "") +
+                                     ") does not match the name on the URL (" + c.info.name + ")");
+    }
+    store::Revision expected = 0;
+    if (obj["metadata"].contains("resourceVersion")) {
+      auto rv = ParseRevision(resource::GetString(obj, {"metadata", "resourceVersion"}));
+      if (!rv) {
+        co_return InvalidError(c, c.info.name, {{"FieldValueInvalid", "Invalid value: must be a decimal string",
+                                                 "metadata.resourceVersion"}});
+      }
+      expected = *rv;
+    }
+    Key key = KeyFor(c, c.info.name);
+    auto cur = t_.store->Get(key);
+    if (!cur) co_return Translate(cur.error(), c, c.info.name);
+    if (expected != 0 && expected != (*cur)->revision) {
+      co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name, kConflictWhy);
+    }
+    json old = json::parse((*cur)->json);
+    if (auto e = PrepareUpdate(c, obj, old)) co_return *e;
+    if (DryRun(c)) co_return ObjectResponse(c, 200, obj.dump());
+    if (SameIgnoringRv(obj, old)) co_return ObjectResponse(c, 200, (*cur)->json);
+    auto attrs = c.kind.strategy->GetAttrs(obj);
+    store::Revision precondition = (*cur)->revision;  // == expected when the client sent one
+    auto res = co_await Blocking([&] { return t_.store->Update(key, precondition, obj, attrs); });
+    if (!res) co_return Translate(res.error(), c, c.info.name);
+    co_return ObjectResponse(c, 200, (*res)->json);
+  }
+
+  asio::awaitable<Result<http::Response>> Patch(Ctx& c) {
+    std::string_view ct = c.req.header("content-type");
+    ct = ct.substr(0, ct.find(';'));
+    PatchType type;
+    if (ct == "application/json-patch+json") {
+      type = PatchType::kJson;
+    } else if (ct == "application/merge-patch+json") {
+      type = PatchType::kMerge;
+    } else if (ct == "application/strategic-merge-patch+json") {
+      type = PatchType::kStrategic;
+    } else {
+      co_return Error::Make(ErrorCode::kUnsupportedMediaType,
+                            "the body of the request was in an unknown format - accepted media types include: "
+                            "application/json-patch+json, application/merge-patch+json, "
+                            "application/strategic-merge-patch+json");
+    }
+    auto patch = ParseBody(c.req.body);
+    if (!patch) co_return patch.take_error();
+    Key key = KeyFor(c, c.info.name);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      auto cur = t_.store->Get(key);
+      if (!cur) co_return Translate(cur.error(), c, c.info.name);
+      json old = json::parse((*cur)->json);
+      Result<json> patched = ApplyPatch(type, old, *patch, c.kind.info);
+      if (!patched) co_return patched.take_error();
+      json& obj = *patched;
+      if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) {
+        co_return resource::BadRequest("patch produced an object without metadata");
+      }
+      // A patch may carry a resourceVersion precondition; it may not rename or move the object.
+      std::string patched_rv = obj["metadata"].value("resourceVersion", "");
+      bool has_precondition = patched_rv != std::to_string((*cur)->revision);
+      if (has_precondition) {
+        co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name, kConflictWhy);
+      }
+      if (obj["metadata"].value("name", "") != c.info.name) {
+        co_return InvalidError(c, c.info.name, {{"FieldValueInvalid", "Invalid value: field is immutable", "metadata.name"}});
+      }
+      obj["kind"] = c.kind.info.kind;
+      obj["apiVersion"] = c.kind.info.GroupVersion();
+      if (c.kind.info.namespaced) obj["metadata"]["namespace"] = c.info.ns;
+      if (auto e = PrepareUpdate(c, obj, old)) co_return *e;
+      if (DryRun(c)) co_return ObjectResponse(c, 200, obj.dump());
+      if (SameIgnoringRv(obj, old)) co_return ObjectResponse(c, 200, (*cur)->json);
+      auto attrs = c.kind.strategy->GetAttrs(obj);
+      store::Revision precondition = (*cur)->revision;
+      auto res = co_await Blocking([&] { return t_.store->Update(key, precondition, obj, attrs); });
+      if (res) co_return ObjectResponse(c, 200, (*res)->json);
+      if (res.error().code != ErrorCode::kConflict) co_return Translate(res.error(), c, c.info.name);
+      // Lost a race with another writer: re-read and re-apply, like GuaranteedUpdate.
+    }
+    co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name, kConflictWhy);
+  }
+
+  asio::awaitable<Result<http::Response>> Delete(Ctx& c) {
+    Key key = KeyFor(c, c.info.name);
+    auto cur = t_.store->Get(key);
+    if (!cur) co_return Translate(cur.error(), c, c.info.name);
+    store::Revision expected = 0;
+    if (!c.req.body.empty()) {
+      auto opts = ParseBody(c.req.body);
+      if (!opts) co_return opts.take_error();
+      json pre = PreconditionsOf(*opts);
+      json obj = json::parse((*cur)->json);
+      if (pre.is_object() && pre.contains("uid") && pre["uid"] != obj["metadata"]["uid"]) {
+        co_return resource::Conflict(
+            c.kind.info.group, c.kind.info.resource, c.info.name,
+            "Precondition failed: UID in precondition: " + pre["uid"].get<std::string>() +
+                ", UID in object meta: " + obj["metadata"].value("uid", ""));
+      }
+      if (pre.is_object() && pre.contains("resourceVersion") && pre["resourceVersion"].is_string()) {
+        auto rv = ParseRevision(pre["resourceVersion"].get<std::string>());
+        if (!rv || *rv != (*cur)->revision) {
+          co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name,
+                                       "Precondition failed: ResourceVersion in precondition: " +
+                                           pre["resourceVersion"].get<std::string>() +
+                                           ", ResourceVersion in object meta: " + std::to_string((*cur)->revision));
+        }
+        expected = *rv;
+      }
+    }
+    if (DryRun(c)) co_return ObjectResponse(c, 200, (*cur)->json);
+    if (c.kind.info.resource == "namespaces" && c.kind.info.group.empty()) co_return co_await DeleteNamespace(c, *cur);
+    auto res = co_await Blocking([&] { return t_.store->Delete(key, expected); });
+    if (!res) co_return Translate(res.error(), c, c.info.name);
+    co_return ObjectResponse(c, 200, (*res)->json);
+  }
+
+  // No namespace controller yet: mark Terminating (visible to concurrent readers), purge the
+  // namespace's objects of every kind, then remove the namespace itself.
+  asio::awaitable<Result<http::Response>> DeleteNamespace(Ctx& c, const ObjectPtr& cur) {
+    json ns = json::parse(cur->json);
+    ns["metadata"]["deletionTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
+    ns["status"]["phase"] = "Terminating";
+    Key key{"namespaces", "", c.info.name};
+    auto attrs = c.kind.strategy->GetAttrs(ns);
+    auto marked = co_await Blocking([&] { return t_.store->Update(key, cur->revision, ns, attrs); });
+    if (!marked) co_return Translate(marked.error(), c, c.info.name);
+    for (const auto& k : t_.registry->kinds()) {
+      if (!k.info.namespaced) continue;
+      auto items = t_.store->List(store::ListOptions{.resource = k.info.StorageResource(), .ns = c.info.name});
+      if (!items) continue;
+      for (const auto& o : items->items) {
+        co_await Blocking([&] { return t_.store->Delete(o->key, 0); });
+      }
+    }
+    auto res = co_await Blocking([&] { return t_.store->Delete(key, 0); });
+    if (!res) co_return Translate(res.error(), c, c.info.name);
+    co_return ObjectResponse(c, 200, (*marked)->json);
+  }
+
+  asio::awaitable<Result<http::Response>> DeleteCollection(Ctx& c) {
+    auto pred = Selectors(c);
+    if (!pred) co_return pred.take_error();
+    store::ListOptions opts{.resource = c.kind.info.StorageResource(), .predicate = std::move(*pred)};
+    if (c.kind.info.namespaced) opts.ns = c.info.ns;
+    auto items = t_.store->List(opts);
+    if (!items) co_return items.take_error();
+    std::string body = R"({"kind":")" + c.kind.info.ListKind() + R"(","apiVersion":")" + c.kind.info.GroupVersion() +
+                       R"(","metadata":{},"items":[)";
+    bool first = true;
+    for (const auto& o : items->items) {
+      if (DryRun(c)) continue;
+      auto res = co_await Blocking([&] { return t_.store->Delete(o->key, 0); });
+      if (!res) continue;  // deleted concurrently
+      if (!first) body += ',';
+      body += (*res)->json;
+      first = false;
+    }
+    body += "]}";
+    co_return JsonResponse(200, std::move(body));
+  }
+
+  // ---- watch ----
+
+  struct WakeState {
+    explicit WakeState(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    bool pending = false;
+    void Wake() {
+      pending = true;
+      timer.cancel();
+    }
+  };
+
+  std::string EventLine(const Ctx& c, std::string_view type, const std::string& object_json, bool& first_table) {
+    if (!c.neg.table) {
+      std::string line;
+      line.reserve(object_json.size() + 32);
+      line.append(R"({"type":")").append(type).append(R"(","object":)").append(object_json).append("}\n");
+      return line;
+    }
+    json obj = json::parse(object_json, nullptr, false);
+    json rows = json::array({TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")),
+                                      std::chrono::system_clock::now())});
+    json table = MakeTable(c.neg.table_version, first_table ? TableColumns(c.kind) : json(), std::move(rows),
+                           std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0);
+    first_table = false;
+    return json{{"type", type}, {"object", std::move(table)}}.dump() + "\n";
+  }
+
+  std::string BookmarkLine(const Ctx& c, store::Revision rv, bool initial_end) {
+    json meta = {{"resourceVersion", std::to_string(rv)}};
+    if (initial_end) meta["annotations"] = {{"k8s.io/initial-events-end", "true"}};
+    json obj = {{"kind", c.kind.info.kind}, {"apiVersion", c.kind.info.GroupVersion()}, {"metadata", meta}};
+    return json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n";
+  }
+
+  asio::awaitable<void> Watch(Ctx& c, http::ResponseWriter& w) {
+    auto pred = Selectors(c);
+    if (!pred) co_return co_await w.Send(ErrorResponse(pred.error()));
+    store::WatchOptions opts;
+    opts.resource = c.kind.info.StorageResource();
+    if (c.kind.info.namespaced && !c.info.ns.empty()) opts.ns = c.info.ns;
+    if (!c.info.name.empty()) {
+      // Watching one object = field selector on its name.
+      auto name_pred = [n = c.info.name](const store::Object& o) { return o.key.name == n; };
+      opts.predicate = *pred ? store::Predicate([p = *pred, name_pred](const store::Object& o) {
+        return name_pred(o) && p(o);
+      })
+                             : store::Predicate(name_pred);
+    } else {
+      opts.predicate = std::move(*pred);
+    }
+    opts.max_queue = limits_.watch_queue_limit;
+    std::string_view rv_param = c.query.Get("resourceVersion");
+    const bool send_initial_events = c.query.Bool("sendInitialEvents");
+    if (rv_param.empty() || rv_param == "0" || send_initial_events) {
+      opts.send_initial = true;
+    } else {
+      auto rv = ParseRevision(rv_param);
+      if (!rv) co_return co_await w.Send(ErrorResponse(resource::BadRequest("invalid resource version: " + std::string(rv_param))));
+      opts.from_revision = *rv;
+    }
+    const bool bookmarks = c.query.Bool("allowWatchBookmarks");
+    std::chrono::seconds timeout = limits_.min_watch_timeout;
+    if (auto ts = c.query.Get("timeoutSeconds"); !ts.empty()) {
+      auto n = ParseRevision(ts);
+      if (n) timeout = std::chrono::seconds(static_cast<long>(std::min<store::Revision>(*n, 24 * 3600)));
+    } else {
+      std::mt19937 rng(std::random_device{}());
+      timeout += std::chrono::seconds(rng() % static_cast<unsigned>(limits_.min_watch_timeout.count() + 1));
+    }
+    http::Headers headers = WatchHeaders();
+    auto watcher = t_.store->Watch(opts);
+    bool first_table = true;
+    if (!watcher) {
+      // kube: a too-old resourceVersion is an ERROR event carrying a 410 Status, on a 200 stream.
+      Error e = watcher.error();
+      if (e.code == ErrorCode::kGone) e.code = ErrorCode::kExpired;
+      if (!co_await w.Start(200, headers)) co_return;
+      co_await w.Write(ErrorEventLine(e));
+      co_return co_await w.Finish();
+    }
+    auto ex = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<WakeState>(ex);
+    std::weak_ptr<WakeState> weak = wake;
+    (*watcher)->SetNotify([ex, weak] {
+      asio::post(ex, [weak] {
+        if (auto s = weak.lock()) s->Wake();
+      });
+    });
+    w.on_closing([weak] {
+      if (auto s = weak.lock()) s->Wake();
+    });
+    if (!co_await w.Start(200, std::move(headers))) {
+      (*watcher)->Stop();
+      co_return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto next_bookmark = std::chrono::steady_clock::now() + limits_.bookmark_interval;
+    bool initial_pending = send_initial_events;
+    std::vector<store::Event> events;
+    for (;;) {
+      events.clear();
+      (*watcher)->Poll(events, 256);
+      std::string batch;
+      for (const auto& ev : events) {
+        batch += EventLine(c, EventTypeName(ev.type), ev.object->json, first_table);
+      }
+      if (initial_pending && events.size() < 256) {
+        // Initial snapshot fully drained: mark its end (watch-list protocol).
+        batch += BookmarkLine(c, (*watcher)->progress_revision(), true);
+        initial_pending = false;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (bookmarks && now >= next_bookmark && batch.empty()) {
+        batch += BookmarkLine(c, (*watcher)->progress_revision(), false);
+        next_bookmark = now + limits_.bookmark_interval;
+      }
+      if (!batch.empty() && !co_await w.Write(std::move(batch))) break;
+      if (events.size() == 256) continue;  // more queued
+      if (w.closing() || now >= deadline) break;
+      auto reason = (*watcher)->close_reason();
+      if (reason != store::WatchCloseReason::kNone) {
+        std::vector<store::Event> rest;
+        if ((*watcher)->Poll(rest, 1) == 0) break;  // drained: end the stream, the client re-lists
+        continue;
+      }
+      if (!wake->pending) {
+        auto until = std::min(deadline, bookmarks ? next_bookmark : deadline);
+        wake->timer.expires_at(until);
+        co_await wake->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      wake->pending = false;
+    }
+    (*watcher)->Stop();
+    co_await w.Finish();
+  }
+
+  TenantContext t_;
+  ApiServerLimits limits_;
+  asio::thread_pool& blocking_;
+  Authenticator authn_;
+  Discovery discovery_;
+  std::atomic<std::size_t> readonly_inflight_{0};
+  std::atomic<std::size_t> mutating_inflight_{0};
+};
+
+ApiServer::ApiServer(TenantContext tenant, ApiServerLimits limits, asio::thread_pool& blocking)
+    : impl_(std::make_unique<Impl>(std::move(tenant), limits, blocking)) {}
+ApiServer::~ApiServer() = default;
+
+asio::awaitable<void> ApiServer::Handle(http::Request& request, http::ResponseWriter& writer) {
+  co_await impl_->Handle(request, writer);
+}
+
+}  // namespace vkube::apiserver

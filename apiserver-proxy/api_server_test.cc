@@ -1,0 +1,1 @@
+// api_server tests: see tests below

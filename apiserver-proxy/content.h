@@ -1,0 +1,36 @@
+#pragma once
+// Response encoding: Accept negotiation (JSON, Table), metav1.Table construction, Status errors.
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "libs/core/error.h"
+#include "libs/http/message.h"
+#include "libs/resource/registry.h"
+#include "libs/store/store.h"
+
+namespace vkube::apiserver {
+
+struct Negotiated {
+  bool acceptable = true;  // false → 406
+  bool table = false;      // meta.k8s.io Table requested (and preferred)
+  std::string table_version = "v1";
+};
+
+Negotiated NegotiateAccept(std::string_view accept);
+
+enum class IncludeObject { kNone, kMetadata, kObject };
+IncludeObject ParseIncludeObject(std::string_view v);
+
+// One Table row for a stored object.
+nlohmann::json TableRow(const resource::Kind& kind, const nlohmann::json& obj, IncludeObject include, SystemTime now);
+nlohmann::json TableColumns(const resource::Kind& kind);
+// {"kind":"Table",...} with rows; `with_columns` false for watch events after the first.
+nlohmann::json MakeTable(const std::string& version, nlohmann::json columns, nlohmann::json rows,
+                         const std::string& resource_version, const std::string& cont, std::size_t remaining);
+
+http::Response JsonResponse(int status, std::string body);
+http::Response ErrorResponse(const Error& error);
+
+}  // namespace vkube::apiserver
