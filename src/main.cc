@@ -88,7 +88,7 @@ int Serve(const ServeOptions& o) {
   pool.Start();
   VKUBE_LOG(kInfo) << "vkube ready listen=" << url << " kubeconfig=" << kubeconfig;
   std::cout << "export KUBECONFIG=" << kubeconfig << "; kubectl get ns" << std::endl;
-  signals_ctx.run_one();
+  signals_ctx.run();  // returns once the signal handler ran (no other work on this context)
   stop.get_future().wait();
 
   std::promise<void> drained;

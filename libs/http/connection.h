@@ -30,6 +30,8 @@ class DrainState {
     auto fns = std::move(listeners_);
     for (auto& fn : fns) fn();
   }
+  // Drops every listener: a codec calls this before its frame (captured by listeners) goes away.
+  void Clear() { listeners_.clear(); }
   // Runs fn when draining begins (immediately if it already has).
   void Subscribe(std::function<void()> fn) {
     if (draining_) {

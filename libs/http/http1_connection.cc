@@ -60,7 +60,6 @@ class Http1Writer final : public ResponseWriter {
       detector_running_ = false;
       detector_done_.cancel();
     });
-    ctx_.drain->Subscribe([this] { MarkClosing(); });
     co_return true;
   }
 
@@ -98,11 +97,19 @@ class Http1Writer final : public ResponseWriter {
   bool sent() const { return sent_; }
   bool keep_alive() const { return keep_alive_ && !failed_ && !peer_closed_; }
   bool needs_finish() const { return streaming_ && !finished_; }
+  bool streaming() const { return streaming_; }
   asio::awaitable<void> StopDetector() {
     if (detector_running_) {
       beast::get_lowest_layer(stream_).socket().cancel();
       while (detector_running_) co_await detector_done_.async_wait(kTuple);
     }
+  }
+
+ public:
+  void MarkClosing() {  // peer gone, or the connection began draining
+    if (closing_) return;
+    closing_ = true;
+    if (on_closing_) on_closing_();
   }
 
  private:
@@ -116,12 +123,6 @@ class Http1Writer final : public ResponseWriter {
       peer_closed_ = true;
       MarkClosing();
     }
-  }
-
-  void MarkClosing() {
-    if (closing_) return;
-    closing_ = true;
-    if (on_closing_) on_closing_();
   }
 
   TlsStream& stream_;
@@ -151,9 +152,12 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
   const Limits& limits = *ctx.limits;
   beast::flat_buffer buffer;
   bool idle = false;
-  // A drain wakes an idle keep-alive connection so it closes now instead of at idle_timeout.
+  Http1Writer* current = nullptr;
+  // A drain wakes an idle keep-alive connection so it closes now instead of at idle_timeout, and
+  // tells a streaming response (watch) to end.
   ctx.drain->Subscribe([&] {
     if (idle) beast::get_lowest_layer(stream).socket().cancel();
+    if (current != nullptr) current->MarkClosing();
   });
   for (;;) {
     if (ctx.drain->draining()) break;
@@ -175,6 +179,8 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
     if (hec) {
       if (hec == bhttp::error::header_limit) {
         co_await WriteError(stream, limits, 431, "RequestHeaderFieldsTooLarge", "request header fields too large");
+      } else if (hec == bhttp::error::body_limit) {  // Content-Length above the limit, seen with the header
+        co_await WriteError(stream, limits, 413, "RequestEntityTooLarge", "the request body is too large");
       } else if (hec != beast::error::timeout && hec != asio::error::eof && hec != asio::ssl::error::stream_truncated &&
                  hec != asio::error::operation_aborted && hec != asio::error::connection_reset) {
         co_await WriteError(stream, limits, 400, "BadRequest", "malformed HTTP request: " + hec.message());
@@ -199,6 +205,7 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
     const bool keep_alive = parser.get().keep_alive();
     Request req = FromBeast(parser.release(), ctx.peer);
     Http1Writer writer(stream, ctx, buffer, keep_alive);
+    current = &writer;
     std::exception_ptr failure;
     try {
       co_await ctx.handler->Handle(req, writer);
@@ -218,6 +225,7 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
       if (!writer.sent()) co_await WriteError(stream, limits, 500, "InternalError", "internal error");
       break;
     }
+    current = nullptr;
     if (writer.needs_finish()) co_await writer.Finish();
     if (!writer.sent()) {
       co_await WriteError(stream, limits, 500, "InternalError", "handler sent no response");
@@ -225,6 +233,7 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
     }
     if (!writer.keep_alive()) break;
   }
+  ctx.drain->Clear();  // listeners capture this frame
   beast::get_lowest_layer(stream).expires_never();
 }
 

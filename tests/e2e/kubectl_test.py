@@ -160,8 +160,7 @@ class KubectlBasics(ServerTestCase):
         self.assertNotIn("env", self.get_json("pod", "web-0", "-n", "team-a")["metadata"]["labels"])
 
     def test_09_watch_receives_concurrent_changes(self):
-        w = self.server.kubectl_popen("get", "configmaps", "-n", "team-a", "-w", "--output-watch-events",
-                                      "-o", "custom-columns=NAME:.metadata.name,V:.data.v")
+        w = self.server.kubectl_popen("get", "configmaps", "-n", "team-a", "-w", "--output-watch-events")
         try:
             time.sleep(1.0)  # let the watch establish
             self.kubectl("create", "configmap", "watched", "-n", "team-a", "--from-literal=v=one")
@@ -171,11 +170,10 @@ class KubectlBasics(ServerTestCase):
         finally:
             w.send_signal(signal.SIGINT)
             out, err = w.communicate(timeout=10)
-        lines = [re.split(r"\s+", l.strip()) for l in out.splitlines() if "watched" in l]
-        events = [(l[0], l[2]) for l in lines]
-        self.assertIn(("ADDED", "one"), events, out + err)
-        self.assertIn(("MODIFIED", "two"), events, out + err)
-        self.assertEqual(events[-1][0], "DELETED", out + err)
+        header, rows = table_rows(out)
+        self.assertEqual(header[:3], ["EVENT", "NAME", "DATA"], out + err)
+        events = [r[0] for r in rows if r[1] == "watched"]
+        self.assertEqual(events, ["ADDED", "MODIFIED", "DELETED"], out + err)
 
     def test_10_errors_are_kube_statuses(self):
         p = self.kubectl("get", "pod", "nope", "-n", "team-a", check=False)
