@@ -57,7 +57,7 @@ struct ConnectionContext {
 // Neither returns before every request handler it started has finished (no detached work).
 boost::asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx);
 boost::asio::awaitable<void> ServeHttp2(TlsStream& stream, ConnectionContext ctx);
-// False while the HTTP/2 codec is a stub: the server then offers only http/1.1 in ALPN.
+// Whether the HTTP/2 codec is built in (ALPN offers h2 only then).
 bool Http2Available();
 
 }  // namespace vkube::http
