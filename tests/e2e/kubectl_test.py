@@ -222,6 +222,37 @@ class RawProtocol(ServerTestCase):
             self.assertEqual(code, 413, proto)
         self.assertEqual(self.server.curl("/api/v1/namespaces/default/configmaps/big")[0], 404)
 
+    def test_slow_header_client_is_disconnected(self):
+        """Slowloris: a header block that never completes is cut off at the header deadline (10 s)."""
+        import socket, ssl
+        ctx = ssl.create_default_context(cafile=os.path.join(self.server.data_dir, "pki", "ca.crt"))
+        ctx.set_alpn_protocols(["http/1.1"])
+        raw = socket.create_connection(("127.0.0.1", self.server.port))
+        s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        s.sendall(b"GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        s.settimeout(20)
+        start = time.time()
+        try:
+            data = s.recv(1024)
+        except (ConnectionResetError, ssl.SSLError):
+            data = b""
+        elapsed = time.time() - start
+        self.assertEqual(data, b"")
+        self.assertLess(elapsed, 15)
+        self.assertGreater(elapsed, 5)
+        s.close()
+        # the server is still healthy
+        self.assertEqual(self.server.curl("/healthz", token=False), (200, "ok"))
+
+    def test_concurrent_http2_streams_on_one_connection(self):
+        import subprocess
+        out = subprocess.run(["h2load", "-n", "400", "-c", "1", "-m", "100", "-H",
+                              f"Authorization: Bearer {self.server.token()}",
+                              self.server.url + "/api/v1/namespaces/default"],
+                             capture_output=True, text=True, timeout=60).stdout
+        self.assertIn("400 succeeded", out)
+        self.assertIn("400 2xx", out)
+
     def test_malformed_json_is_400(self):
         code, body = self.server.curl("/api/v1/namespaces/default/configmaps", method="POST", data=b"{nope",
                                       headers=["Content-Type: application/json"])
