@@ -10,11 +10,9 @@ using nlohmann::json;
 using print::Int;
 using print::Str;
 
-ColumnDefinition NameCol() { return {"Name", "string", "name", "Name of the object.", 0}; }
-ColumnDefinition AgeCol() { return {"Age", "string", "", "Time since creation.", 0}; }
-ColumnDefinition Col(std::string name, std::string desc, int prio = 0, std::string type = "string") {
-  return {std::move(name), std::move(type), "", std::move(desc), prio};
-}
+using print::AgeCol;
+using print::Col;
+using print::NameCol;
 
 void DefaultTemplate(json& o) {
   auto& spec = o["spec"];

@@ -13,11 +13,9 @@ using nlohmann::json;
 using print::Int;
 using print::Str;
 
-ColumnDefinition NameCol() { return {"Name", "string", "name", "Name of the object.", 0}; }
-ColumnDefinition AgeCol() { return {"Age", "string", "", "Time since creation.", 0}; }
-ColumnDefinition Col(std::string name, std::string desc, int prio = 0, std::string type = "string") {
-  return {std::move(name), std::move(type), "", std::move(desc), prio};
-}
+using print::AgeCol;
+using print::Col;
+using print::NameCol;
 
 std::int64_t MapSize(const json& obj, std::string_view path) {
   const json& m = print::At(obj, path);

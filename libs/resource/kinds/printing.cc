@@ -111,4 +111,10 @@ std::string AccessModes(const json& modes) {
   return Join(out, ",");
 }
 
+ColumnDefinition NameCol() { return {"Name", "string", "name", "Name of the object.", 0}; }
+ColumnDefinition AgeCol() { return {"Age", "string", "", "Time since creation.", 0}; }
+ColumnDefinition Col(std::string name, std::string desc, int priority, std::string type) {
+  return {std::move(name), std::move(type), "", std::move(desc), priority};
+}
+
 }  // namespace vkube::resource::print

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libs/core/time.h"
+#include "libs/resource/strategy.h"
 
 namespace vkube::resource::print {
 
@@ -27,5 +28,10 @@ std::string MapText(const json& map);
 std::string ContainerNames(const json& pod_spec);
 std::string ContainerImages(const json& pod_spec);
 std::string AccessModes(const json& modes);  // ["ReadWriteOnce"] → "RWO"
+
+// Column definitions shared by the kinds' printers.
+ColumnDefinition NameCol();
+ColumnDefinition AgeCol();
+ColumnDefinition Col(std::string name, std::string desc, int priority = 0, std::string type = "string");
 
 }  // namespace vkube::resource::print
