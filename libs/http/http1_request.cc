@@ -34,10 +34,17 @@ Request FromBeast(boost::beast::http::request<boost::beast::http::string_body>&&
 }
 
 std::string StatusBody(int code, std::string_view reason, std::string_view message) {
-  nlohmann::json j = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-                      {"status", "Failure"},  {"message", message}, {"reason", reason},
-                      {"code", code}};
-  return j.dump();
+  // Field order as kube-apiserver writes it (ordered_json keeps insertion order).
+  nlohmann::ordered_json j;
+  j["kind"] = "Status";
+  j["apiVersion"] = "v1";
+  j["metadata"] = nlohmann::ordered_json::object();
+  j["status"] = "Failure";
+  j["message"] = message;
+  j["reason"] = reason;
+  j["code"] = code;
+  // A message may quote client bytes: never throw on invalid UTF-8.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace vkube::http

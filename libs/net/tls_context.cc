@@ -52,7 +52,16 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Tl
   ctx->use_private_key(boost::asio::buffer(o.private_key_pem), ssl::context::pem, ec);
   if (ec) return Error::Make(ErrorCode::kInternal, "tls: bad private key: " + ec.message());
   SSL_CTX* native = ctx->native_handle();
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return Error::Make(ErrorCode::kInternal, "tls: private key does not match the certificate");
+  }
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  // Renegotiation would let a read need a write behind the codec's back; nobody needs it.
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Resumed sessions (tickets) keep the verified client certificate; OpenSSL refuses to resume a
+  // session that saw a peer certificate unless a session id context is set.
+  static constexpr unsigned char kSessionContext[] = "vkube";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_alpn_select_cb(native, SelectAlpn, o.offer_http2 ? native : nullptr);
   if (!o.client_ca_pem.empty()) {
     ctx->add_certificate_authority(boost::asio::buffer(o.client_ca_pem), ec);
