@@ -65,3 +65,39 @@ TEST(StrategicMergePatch, DirectivesDeleteReplaceOrder) {
 
 }  // namespace
 }  // namespace vkube::resource
+
+#include "libs/resource/protobuf_decoder.h"
+
+namespace vkube::resource {
+namespace {
+
+// kubectl's `create configmap c --from-literal=a=b` body, as client-go encodes it.
+TEST(ProtobufDecoder, DecodesConfigMapEnvelope) {
+  auto field = [](int num, const std::string& payload) {
+    std::string out(1, static_cast<char>((num << 3) | 2));
+    out.push_back(static_cast<char>(payload.size()));
+    return out + payload;
+  };
+  std::string meta = field(1, "c");                                   // ObjectMeta.name
+  std::string entry = field(1, "a") + field(2, "b");                  // map entry
+  std::string cm = field(1, meta) + field(2, entry);                  // ConfigMap{metadata, data}
+  std::string type_meta = field(1, "v1") + field(2, "ConfigMap");
+  std::string body = std::string("k8s\0", 4) + field(1, type_meta) + field(2, cm);
+  auto obj = DecodeKubernetesProtobuf(body);
+  ASSERT_TRUE(obj.ok()) << obj.error().message;
+  EXPECT_EQ((*obj)["kind"], "ConfigMap");
+  EXPECT_EQ((*obj)["metadata"]["name"], "c");
+  EXPECT_EQ((*obj)["data"]["a"], "b");
+}
+
+TEST(ProtobufDecoder, RejectsGarbageWithBadRequest) {
+  for (std::string bad : {std::string("k8s\0", 4), std::string("nope"), std::string("k8s\0\x0a\xff", 6),
+                          std::string("k8s\0\x0a\x02\x12\x00", 8)}) {
+    auto r = DecodeKubernetesProtobuf(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+  }
+}
+
+}  // namespace
+}  // namespace vkube::resource

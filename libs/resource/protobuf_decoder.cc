@@ -238,8 +238,10 @@ Result<json> DecodeKubernetesProtobuf(std::string_view body) {
   if (body.substr(0, 4) != kMagic) return Bad("missing k8s protobuf envelope");
   auto unknown = DecodeMessage(body.substr(4), "__Unknown", 0);
   if (!unknown) return unknown;
-  std::string kind = (*unknown)["typeMeta"].value("kind", "");
-  std::string api_version = (*unknown)["typeMeta"].value("apiVersion", "");
+  const json& type_meta = unknown->contains("typeMeta") ? (*unknown)["typeMeta"] : json::object();
+  if (!type_meta.is_object()) return Bad("missing typeMeta");
+  std::string kind = type_meta.value("kind", "");
+  std::string api_version = type_meta.value("apiVersion", "");
   if (unknown->value("contentEncoding", "") != "") return Bad("content encodings are not supported");
   static constexpr std::string_view kTopLevel[] = {"Namespace", "ConfigMap", "Secret", "ServiceAccount", "Service",
                                                    "Deployment"};
