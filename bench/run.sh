@@ -67,12 +67,13 @@ curl -s --cacert "$WORK/data/pki/ca.crt" -H "$AUTH" "$URL$GET_PATH" >"$WORK/pod.
 mkdir -p "$WORK/ngx/www/api/v1/namespaces/bench/pods" && cp "$WORK/pod.json" "$WORK/ngx/www$GET_PATH"
 NGX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$WORK/ngx/nginx.conf" <<NGX
-worker_processes 2; pid $WORK/ngx/nginx.pid; error_log $WORK/ngx/error.log; daemon off;
+user root; worker_processes 2; pid $WORK/ngx/nginx.pid; error_log $WORK/ngx/error.log; daemon off;
 events { worker_connections 1024; }
 http { access_log off; default_type application/json;
   server { listen 127.0.0.1:$NGX_PORT ssl http2; root $WORK/ngx/www;
     ssl_certificate $WORK/data/pki/server.crt; ssl_certificate_key $WORK/data/pki/server.key; } }
 NGX
+chmod a+rx "$WORK" && chmod -R a+rX "$WORK/ngx" "$WORK/data/pki"  # nginx workers run unprivileged
 nginx -c "$WORK/ngx/nginx.conf" -p "$WORK/ngx" & NGX_PID=$!
 sleep 0.5
 read -r NGX_RPS NGX_P50 NGX_P99 NGX_OK <<<"$(h2 "https://127.0.0.1:$NGX_PORT$GET_PATH")"
