@@ -63,6 +63,7 @@ int Serve(const ServeOptions& o) {
   cfg.port = o.listen_port;
   cfg.tls = {creds->server.cert_pem + creds->ca.cert_pem, creds->server.key_pem, creds->ca.cert_pem};
   cfg.enable_http2 = o.http2;
+  cfg.limits.idle_timeout = std::chrono::seconds(o.idle_timeout_seconds);
   http::Server server(pool, cfg, api);
   if (auto s = server.Start(); !s) return Fail("listen", s.error());
 

@@ -6,6 +6,7 @@ std::string Usage() {
   return "usage:\n"
          "  vkube serve --data-dir DIR [--listen HOST:PORT] [--tls-san NAME]... [--threads N]\n"
          "              [--openapi-schema PATH] [--log-level debug|info|warn|error] [--no-http2]\n"
+         "              [--idle-timeout SECONDS]\n"
          "  vkube version\n";
 }
 
@@ -57,6 +58,12 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
         return Error::Make(ErrorCode::kBadRequest, "invalid --log-level: " + value);
       }
       o.log_level = value;
+    } else if (flag == "--idle-timeout") {
+      if (value.empty() || value.size() > 6 || value.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(value) == 0) {
+        return Error::Make(ErrorCode::kBadRequest, "invalid --idle-timeout: " + value);
+      }
+      o.idle_timeout_seconds = static_cast<unsigned>(std::stoul(value));
     } else if (flag == "--no-http2") {
       o.http2 = false;
     } else {

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string openapi_schema = "/usr/share/gocode/src/k8s.io/kube-openapi/pkg/schemaconv/testdata/swagger.json";
   std::string log_level = "info";
   bool http2 = true;
+  unsigned idle_timeout_seconds = 90;  // keep-alive connections with no request are closed after this
 };
 
 struct Command {

@@ -175,6 +175,7 @@ class H2Connection {
     for (;;) {
       auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), kTuple);
       if (ec) break;
+      last_activity_ = std::chrono::steady_clock::now();
       ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
       if (rv < 0) {
         VKUBE_LOG(kDebug) << "h2 protocol error: " << nghttp2_strerror(static_cast<int>(rv));
@@ -211,8 +212,17 @@ class H2Connection {
         break;
       }
       if (read_done_ && active_handlers_ == 0) break;
-      wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await wake_.async_wait(kTuple);
+      // Idle deadline: a connection with no open stream and no traffic for idle_timeout gets a
+      // GOAWAY and is closed (an h2 client that connects and stays silent holds no slot forever).
+      const bool idle = streams_.empty() && active_handlers_ == 0;
+      wake_.expires_at(idle ? last_activity_ + ctx_.limits->idle_timeout : asio::steady_timer::time_point::max());
+      auto [wec] = co_await wake_.async_wait(kTuple);
+      if (!wec && idle && streams_.empty() && active_handlers_ == 0 &&
+          std::chrono::steady_clock::now() >= last_activity_ + ctx_.limits->idle_timeout) {
+        nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                              NGHTTP2_NO_ERROR, nullptr, 0);
+        draining_ = true;  // flush the GOAWAY, then leave the loop
+      }
     }
     // Unblock the read loop (peer may keep the connection open).
     boost::system::error_code ignored;
@@ -386,6 +396,7 @@ class H2Connection {
   int active_handlers_ = 0;
   bool read_done_ = false, draining_ = false, fatal_ = false;
   std::chrono::steady_clock::time_point reset_window_{};
+  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
   std::uint32_t resets_ = 0;
 };
 

@@ -266,6 +266,44 @@ class RawProtocol(ServerTestCase):
         self.assertEqual(code, 200)
 
 
+class IdleConnections(unittest.TestCase):
+
+    def test_silent_http2_and_http11_connections_are_closed_at_idle_timeout(self):
+        import socket, ssl
+        srv = VkubeServer(extra_args=["--idle-timeout", "2"]).start()
+        try:
+            for alpn in ("h2", "http/1.1"):
+                ctx = ssl.create_default_context(cafile=os.path.join(srv.data_dir, "pki", "ca.crt"))
+                ctx.set_alpn_protocols([alpn])
+                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)), server_hostname="127.0.0.1")
+                self.assertEqual(s.selected_alpn_protocol(), alpn)
+                if alpn == "h2":  # client preface + empty SETTINGS, then silence
+                    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+                s.settimeout(15)
+                start, got = time.time(), b""
+                try:
+                    while True:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                except (ConnectionResetError, ssl.SSLError):
+                    pass
+                elapsed = time.time() - start
+                self.assertGreater(elapsed, 1.5, alpn)
+                self.assertLess(elapsed, 8, alpn)
+                if alpn == "h2":  # walk the server's frames: a GOAWAY (type 7) must be among them
+                    types, i = [], 0
+                    while i + 9 <= len(got):
+                        length = int.from_bytes(got[i:i + 3], "big")
+                        types.append(got[i + 3])
+                        i += 9 + length
+                    self.assertIn(7, types, got)
+                s.close()
+        finally:
+            srv.cleanup()
+
+
 class Durability(unittest.TestCase):
 
     def test_restart_keeps_every_object_and_sigterm_is_graceful(self):
