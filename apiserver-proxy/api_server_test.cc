@@ -235,6 +235,38 @@ TEST_F(ApiServerTest, PatchTypesAndUnsupportedMediaType) {
   EXPECT_EQ(unsupported.status, 415);
 }
 
+TEST(ApiServerLimitsTest, OverInflightLimitIs429WithRetryAfter) {
+  char tmpl[] = "/tmp/vkube-api-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto s = store::SqliteStore::Open(store::SqliteStoreOptions{dir + "/store.db"});
+  ASSERT_TRUE(s.ok());
+  std::shared_ptr<store::Store> st = std::move(*s);
+  TenantContext t;
+  t.store = st;
+  t.registry = resource::Registry::BuiltIn();
+  t.tokens.push_back({"tok", {"admin", {}}});
+  ApiServerLimits limits;
+  limits.max_requests_inflight = 0;  // every read is over the limit
+  asio::thread_pool pool(1);
+  ApiServer api(std::move(t), limits, pool);
+  http::Request req;
+  req.method = "GET";
+  req.path = "/api/v1/namespaces";
+  req.headers.push_back({"authorization", "Bearer tok"});
+  CapturingWriter w;
+  asio::io_context io;
+  asio::co_spawn(io, api.Handle(req, w), asio::detached);
+  io.run();
+  EXPECT_EQ(w.response.status, 429);
+  EXPECT_EQ(json::parse(w.response.body)["reason"], "TooManyRequests");
+  EXPECT_EQ(json::parse(w.response.body)["details"]["retryAfterSeconds"], 1);
+  bool retry_after = false;
+  for (const auto& h : w.response.headers) retry_after = retry_after || (h.name == "retry-after" && h.value == "1");
+  EXPECT_TRUE(retry_after);
+  st->Close();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(ApiServerTest, DiscoveryAndUnknownPaths) {
   auto api = Body(Call("GET", "/api"));
   EXPECT_EQ(api["versions"][0], "v1");
