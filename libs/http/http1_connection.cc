@@ -242,7 +242,7 @@ asio::awaitable<void> WriteTooLarge(TlsStream& stream, const Limits& limits) {
   co_await Linger(stream);
 }
 
-bool ExpectsContinue(const bhttp::request_parser<bhttp::string_body>& parser) {
+bool ExpectsContinue(const RequestParser& parser) {
   auto it = parser.get().find(bhttp::field::expect);
   return it != parser.get().end() && beast::iequals(it->value(), "100-continue");
 }
@@ -291,9 +291,8 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
       if (ec) break;
       buffer.commit(n);
     }
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
-    parser.body_limit(limits.max_body_bytes);
+    RequestParser parser;
+    ConfigureParser(parser, limits);
     // The whole header block must arrive within header_timeout (slowloris).
     beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);

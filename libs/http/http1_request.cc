@@ -2,10 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
 namespace vkube::http {
+
+void ConfigureParser(RequestParser& parser, const Limits& limits) {
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(limits.max_body_bytes);
+}
 
 void SplitTarget(std::string_view target, std::string& path, std::string& query) {
   auto q = target.find('?');

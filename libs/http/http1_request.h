@@ -3,11 +3,19 @@
 #include <memory>
 
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "libs/http/limits.h"
 #include "libs/http/message.h"
 
 namespace vkube::http {
+
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+// The one parser configuration the server uses (and the fuzzer reuses): header block and body
+// bounded by `limits`.
+void ConfigureParser(RequestParser& parser, const Limits& limits);
 
 Request FromBeast(boost::beast::http::request<boost::beast::http::string_body>&& req,
                   std::shared_ptr<const PeerInfo> peer);

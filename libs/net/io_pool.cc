@@ -16,7 +16,7 @@ IoPool::IoPool(std::size_t threads) {
 
 IoPool::~IoPool() { Stop(); }
 
-boost::asio::io_context& IoPool::Next() { return slots_[next_++ % slots_.size()]->ctx; }
+boost::asio::io_context& IoPool::Next() { return slots_[next_.fetch_add(1, std::memory_order_relaxed) % slots_.size()]->ctx; }
 boost::asio::io_context& IoPool::At(std::size_t i) { return slots_[i % slots_.size()]->ctx; }
 std::size_t IoPool::size() const { return slots_.size(); }
 

@@ -3,61 +3,36 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
-#include <regex>
+#include <random>
+
+#include "libs/resource/validation.h"
 
 namespace vkube::resource {
 namespace {
 
-bool IsAlnumLower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-bool IsDns1123Label(std::string_view s) {
-  if (s.empty() || !IsAlnumLower(s.front()) || !IsAlnumLower(s.back())) return false;
-  for (char c : s) {
-    if (!IsAlnumLower(c) && c != '-') return false;
-  }
-  return true;
+// OpenSSL's DRBG is thread-safe; std::random_device is the fallback should it ever fail.
+void RandomBytes(unsigned char* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) == 1) return;
+  std::random_device rd;
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<unsigned char>(rd());
 }
+
+constexpr std::size_t kMaxNameLength = 63;
+constexpr std::size_t kRandomLength = 5;
 
 }  // namespace
 
-std::vector<std::string> ValidateDns1123Label(std::string_view name) {
-  std::vector<std::string> errs;
-  if (name.size() > 63) errs.emplace_back("must be no more than 63 characters");
-  if (!IsDns1123Label(name)) {
-    errs.emplace_back(
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-        "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
-  }
-  return errs;
-}
-
+std::vector<std::string> ValidateDns1123Label(std::string_view name) { return validation::IsDns1123Label(name); }
 std::vector<std::string> ValidateDns1123Subdomain(std::string_view name) {
-  std::vector<std::string> errs;
-  if (name.size() > 253) errs.emplace_back("must be no more than 253 characters");
-  bool ok = !name.empty();
-  std::size_t start = 0;
-  while (ok && start <= name.size()) {
-    auto dot = name.find('.', start);
-    auto part = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    ok = IsDns1123Label(part);
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  if (!ok) {
-    errs.emplace_back(
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
-        "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
-  }
-  return errs;
+  return validation::IsDns1123Subdomain(name);
 }
+std::vector<std::string> ValidateDns1035Label(std::string_view name) { return validation::IsDns1035Label(name); }
 
 std::string NewUid() {
   unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  RandomBytes(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
   char out[37];
   std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
                 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
@@ -65,12 +40,18 @@ std::string NewUid() {
 }
 
 std::string GenerateName(std::string_view prefix) {
-  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-  // kube trims the prefix so that prefix + suffix fits 63 characters.
-  std::string out(prefix.substr(0, std::min<std::size_t>(prefix.size(), 58)));
-  unsigned char r[5];
-  RAND_bytes(r, sizeof r);
-  for (unsigned char c : r) out.push_back(kAlphabet[c % (sizeof kAlphabet - 1)]);
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::string out(prefix.substr(0, std::min(prefix.size(), kMaxNameLength - kRandomLength)));
+  const std::size_t want = out.size() + kRandomLength;
+  // Rejection sampling keeps the 27 letters equally likely (256 is not a multiple of 27).
+  constexpr unsigned kLimit = 256 - 256 % kAlphabet.size();
+  while (out.size() < want) {
+    unsigned char r[8];
+    RandomBytes(r, sizeof r);
+    for (unsigned char c : r) {
+      if (c < kLimit && out.size() < want) out.push_back(kAlphabet[c % kAlphabet.size()]);
+    }
+  }
   return out;
 }
 

@@ -1,7 +1,13 @@
 #include "libs/resource/status.h"
 
+#include <set>
+
+#include "libs/resource/validation.h"
+
 namespace vkube::resource {
 namespace {
+
+constexpr std::string_view kInternalPrefix = "Internal error occurred";
 
 std::string Qualified(std::string_view group, std::string_view resource) {
   std::string r(resource);
@@ -9,28 +15,49 @@ std::string Qualified(std::string_view group, std::string_view resource) {
   return r;
 }
 
+Error WithDetails(ErrorCode code, std::string message, std::string_view group, std::string_view kind,
+                  std::string_view name) {
+  Error e = Error::Make(code, std::move(message));
+  e.details.name = std::string(name);
+  e.details.group = std::string(group);
+  e.details.kind = std::string(kind);
+  return e;
+}
+
 }  // namespace
 
 nlohmann::json StatusFromError(const Error& e) {
-  const int code = HttpStatusOf(e.code);
-  nlohmann::json st = {{"kind", "Status"},    {"apiVersion", "v1"},   {"metadata", nlohmann::json::object()},
-                       {"status", "Failure"}, {"message", e.message}, {"reason", ReasonOf(e.code)},
-                       {"code", code}};
+  std::string message = e.message;
+  std::vector<FieldCause> causes = e.details.causes;
+  if (e.code == ErrorCode::kInternal && message.rfind(kInternalPrefix, 0) != 0) {
+    if (message.empty()) {
+      message = std::string(kInternalPrefix);
+    } else {
+      if (causes.empty()) causes.push_back({"", message, ""});
+      message = std::string(kInternalPrefix) + ": " + message;
+    }
+  }
+  nlohmann::json st = {{"kind", "Status"},   {"apiVersion", "v1"},
+                       {"metadata", nlohmann::json::object()},
+                       {"status", "Failure"}, {"message", std::move(message)},
+                       {"code", HttpStatusOf(e.code)}};
+  if (auto reason = ReasonOf(e.code); !reason.empty()) st["reason"] = reason;
   nlohmann::json details = nlohmann::json::object();
   if (!e.details.name.empty()) details["name"] = e.details.name;
   if (!e.details.group.empty()) details["group"] = e.details.group;
   if (!e.details.kind.empty()) details["kind"] = e.details.kind;
-  if (!e.details.causes.empty()) {
-    auto& causes = details["causes"] = nlohmann::json::array();
-    for (const auto& c : e.details.causes) {
-      nlohmann::json jc = {{"reason", c.type}, {"message", c.message}};
+  if (!causes.empty()) {
+    auto& out = details["causes"] = nlohmann::json::array();
+    for (const auto& c : causes) {
+      nlohmann::json jc = nlohmann::json::object();
+      if (!c.type.empty()) jc["reason"] = c.type;
+      if (!c.message.empty()) jc["message"] = c.message;
       if (!c.field.empty()) jc["field"] = c.field;
-      causes.push_back(std::move(jc));
+      out.push_back(std::move(jc));
     }
   }
   if (e.details.retry_after_seconds > 0) details["retryAfterSeconds"] = e.details.retry_after_seconds;
   if (!details.empty()) st["details"] = std::move(details);
-  if (e.code == ErrorCode::kInternal && e.message.empty()) st["message"] = "Internal error occurred";
   return st;
 }
 
@@ -44,40 +71,72 @@ nlohmann::json StatusSuccess(const nlohmann::json& details) {
 }
 
 Error NotFound(std::string_view group, std::string_view resource, std::string_view name) {
-  Error e = Error::Make(ErrorCode::kNotFound, Qualified(group, resource) + " \"" + std::string(name) + "\" not found");
-  e.details = {std::string(name), std::string(group), std::string(resource), {}, 0};
-  return e;
+  return WithDetails(ErrorCode::kNotFound,
+                     Qualified(group, resource) + " " + validation::GoQuote(name) + " not found", group, resource,
+                     name);
 }
 
 Error AlreadyExists(std::string_view group, std::string_view resource, std::string_view name) {
-  Error e = Error::Make(ErrorCode::kAlreadyExists,
-                        Qualified(group, resource) + " \"" + std::string(name) + "\" already exists");
-  e.details = {std::string(name), std::string(group), std::string(resource), {}, 0};
-  return e;
+  return WithDetails(ErrorCode::kAlreadyExists,
+                     Qualified(group, resource) + " " + validation::GoQuote(name) + " already exists", group,
+                     resource, name);
 }
 
 Error Conflict(std::string_view group, std::string_view resource, std::string_view name, std::string_view why) {
-  Error e = Error::Make(ErrorCode::kConflict, "Operation cannot be fulfilled on " + Qualified(group, resource) + " \"" +
-                                                  std::string(name) + "\": " + std::string(why));
-  e.details = {std::string(name), std::string(group), std::string(resource), {}, 0};
-  return e;
+  return WithDetails(ErrorCode::kConflict,
+                     "Operation cannot be fulfilled on " + Qualified(group, resource) + " " +
+                         validation::GoQuote(name) + ": " + std::string(why),
+                     group, resource, name);
+}
+
+std::string AggregateCauses(const std::vector<FieldCause>& causes) {
+  std::set<std::string> seen;
+  std::string joined;
+  for (const auto& c : causes) {
+    std::string one = c.field.empty() ? c.message : c.field + ": " + c.message;
+    if (!seen.insert(one).second) continue;
+    if (seen.size() > 1) joined += ", ";
+    joined += one;
+  }
+  return seen.size() > 1 ? "[" + joined + "]" : joined;
 }
 
 Error Invalid(std::string_view group, std::string_view kind, std::string_view name, std::vector<FieldCause> causes) {
-  std::string msg = std::string(kind) + " \"" + std::string(name) + "\" is invalid: ";
-  auto one = [](const FieldCause& c) { return c.field.empty() ? c.message : c.field + ": " + c.message; };
-  if (causes.size() == 1) {
-    msg += one(causes[0]);
-  } else {
-    msg += "[";
-    for (std::size_t i = 0; i < causes.size(); ++i) msg += (i ? ", " : "") + one(causes[i]);
-    msg += "]";
-  }
-  Error e = Error::Make(ErrorCode::kInvalid, std::move(msg));
-  e.details = {std::string(name), std::string(group), std::string(kind), std::move(causes), 0};
+  std::string msg = Qualified(group, kind) + " " + validation::GoQuote(name) + " is invalid";
+  if (!causes.empty()) msg += ": " + AggregateCauses(causes);
+  Error e = WithDetails(ErrorCode::kInvalid, std::move(msg), group, kind, name);
+  e.details.causes = std::move(causes);
   return e;
 }
 
 Error BadRequest(std::string message) { return Error::Make(ErrorCode::kBadRequest, std::move(message)); }
+
+Error Forbidden(std::string_view group, std::string_view resource, std::string_view name, std::string_view reason) {
+  std::string msg = Qualified(group, resource);
+  if (!name.empty()) msg += " " + validation::GoQuote(name);
+  msg += " is forbidden: " + std::string(reason);
+  return WithDetails(ErrorCode::kForbidden, std::move(msg), group, resource, name);
+}
+
+Error MethodNotSupported(std::string_view group, std::string_view resource, std::string_view action) {
+  return WithDetails(ErrorCode::kMethodNotAllowed,
+                     "action " + std::string(action) + " is not supported on " + Qualified(group, resource), group,
+                     resource, "");
+}
+
+Error InternalError(std::string_view message) {
+  Error e = Error::Make(ErrorCode::kInternal, std::string(kInternalPrefix) + ": " + std::string(message));
+  e.details.causes.push_back({"", std::string(message), ""});
+  return e;
+}
+
+Error TooManyRequests(std::string message, int retry_after_seconds) {
+  Error e = Error::Make(ErrorCode::kTooManyRequests, std::move(message));
+  e.details.retry_after_seconds = retry_after_seconds;
+  return e;
+}
+
+Error Gone(std::string message) { return Error::Make(ErrorCode::kGone, std::move(message)); }
+Error Expired(std::string message) { return Error::Make(ErrorCode::kExpired, std::move(message)); }
 
 }  // namespace vkube::resource

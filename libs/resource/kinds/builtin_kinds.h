@@ -1,8 +1,6 @@
 #pragma once
-// Factories for the built-in kinds' strategies (one file per kind family).
+// Factories for the built-in kinds' strategies (one file per kind, kinds/<kind>_strategy.cc).
 #include <memory>
-
-#include <nlohmann/json.hpp>
 
 #include "libs/resource/strategy.h"
 
@@ -25,10 +23,5 @@ std::shared_ptr<const Strategy> MakeDeploymentStrategy();
 std::shared_ptr<const Strategy> MakeReplicaSetStrategy();
 std::shared_ptr<const Strategy> MakeStatefulSetStrategy();
 std::shared_ptr<const Strategy> MakeDaemonSetStrategy();
-
-// Pod spec defaulting shared by pods and workload templates (kube-apiserver's SetDefaults_PodSpec).
-void DefaultPodSpec(nlohmann::json& spec);
-// Validation of a pod spec at `path` ("spec" or "spec.template.spec").
-void ValidatePodSpec(const nlohmann::json& spec, const std::string& path, std::vector<FieldCause>& errs);
 
 }  // namespace vkube::resource

@@ -1,7 +1,9 @@
 #pragma once
-// Cell formatting shared by the kinds' Table printers (kube-apiserver's printers conventions).
+// Cell formatting shared by the kinds' Table printers, following the conventions of
+// kube-apiserver's pkg/printers/internalversion/printers.go.
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -13,25 +15,22 @@ namespace vkube::resource::print {
 
 using nlohmann::json;
 
-// Value at a dotted path ("status.phase"), or nullptr json.
-const json& At(const json& obj, std::string_view dotted);
-std::string Str(const json& obj, std::string_view dotted, std::string_view fallback = "");
-std::int64_t Int(const json& obj, std::string_view dotted, std::int64_t fallback = 0);
-std::string Age(const json& obj, SystemTime now);  // from metadata.creationTimestamp
+ColumnDefinition NameColumn(std::string description);
+ColumnDefinition AgeColumn();
+ColumnDefinition Column(std::string name, std::string description, int priority = 0, std::string type = "string");
+
+// translateTimestampSince: "<unknown>" when absent or unparsable, else a human duration.
 std::string AgeOf(std::string_view rfc3339, SystemTime now);
+std::string Age(const json& obj, SystemTime now);  // from metadata.creationTimestamp
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string OrNone(std::string s);  // "" → "<none>"
-// metav1.LabelSelector as text ("app=web,tier in (a,b)"), "<none>" when empty.
-std::string LabelSelectorText(const json& selector);
-// map[string]string as "k=v,k2=v2" sorted, "<none>" when empty.
-std::string MapText(const json& map);
-std::string ContainerNames(const json& pod_spec);
-std::string ContainerImages(const json& pod_spec);
-std::string AccessModes(const json& modes);  // ["ReadWriteOnce"] → "RWO"
-
-// Column definitions shared by the kinds' printers.
-ColumnDefinition NameCol();
-ColumnDefinition AgeCol();
-ColumnDefinition Col(std::string name, std::string desc, int priority = 0, std::string type = "string");
+// labels.FormatLabels: map[string]string as "k=v,k2=v2" sorted by key, "<none>" when empty.
+std::string FormatLabels(const json& map);
+// metav1.LabelSelectorAsSelector(sel).String(): "" for null/empty, "<invalid>" on error.
+std::string SelectorText(const json& selector);
+// layoutContainerCells: container names and images, comma-joined.
+std::pair<std::string, std::string> ContainerCells(const json& pod_spec);
+// helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, each at most once.
+std::string AccessModes(const json& modes);
 
 }  // namespace vkube::resource::print

@@ -1,0 +1,60 @@
+#include "libs/resource/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+namespace vkube::resource {
+namespace {
+
+TEST(Registry, BuiltInKinds) {
+  auto reg = Registry::BuiltIn();
+  std::set<std::string> names;
+  for (const auto& k : reg->kinds()) names.insert(k.info.StorageResource());
+  EXPECT_EQ(names, (std::set<std::string>{"configmaps", "endpoints", "events", "namespaces", "nodes",
+                                          "persistentvolumeclaims", "persistentvolumes", "pods", "secrets",
+                                          "serviceaccounts", "services", "apps/daemonsets", "apps/deployments",
+                                          "apps/replicasets", "apps/statefulsets"}));
+  const Kind* pods = reg->Find("", "v1", "pods");
+  ASSERT_NE(pods, nullptr);
+  EXPECT_EQ(pods->info.kind, "Pod");
+  EXPECT_EQ(pods->info.short_names, std::vector<std::string>{"po"});
+  EXPECT_EQ(pods->info.categories, std::vector<std::string>{"all"});
+  EXPECT_TRUE(pods->info.has_status);
+  EXPECT_EQ(reg->FindByKind("apps", "v1", "Deployment"), reg->Find("apps", "v1", "deployments"));
+  EXPECT_EQ(reg->Find("apps", "v1", "pods"), nullptr);
+  EXPECT_EQ(reg->Find("", "v2", "pods"), nullptr);
+  const Kind* ns = reg->Find("", "v1", "namespaces");
+  ASSERT_NE(ns, nullptr);
+  EXPECT_FALSE(ns->info.namespaced);
+  EXPECT_EQ(std::count(ns->info.verbs.begin(), ns->info.verbs.end(), "deletecollection"), 0);
+  EXPECT_EQ(reg->Find("apps", "v1", "deployments")->info.GroupVersion(), "apps/v1");
+  EXPECT_EQ(reg->Find("apps", "v1", "deployments")->info.ListKind(), "DeploymentList");
+}
+
+TEST(Registry, GroupVersionsCoreFirst) {
+  auto gvs = Registry::BuiltIn()->GroupVersions();
+  ASSERT_EQ(gvs.size(), 2u);
+  EXPECT_EQ(gvs[0], (std::pair<std::string, std::string>{"", "v1"}));
+  EXPECT_EQ(gvs[1], (std::pair<std::string, std::string>{"apps", "v1"}));
+}
+
+TEST(Registry, StatusSubresourcesAndStrategyTraitsAgree) {
+  std::set<std::string> with_status = {"pods", "services", "namespaces", "nodes", "persistentvolumeclaims",
+                                       "persistentvolumes", "deployments", "replicasets", "statefulsets", "daemonsets"};
+  const auto registry = Registry::BuiltIn();  // keep alive: a temporary in a range-for init dies before the loop
+  for (const auto& k : registry->kinds()) {
+    EXPECT_EQ(k.info.has_status, with_status.count(k.info.resource) == 1) << k.info.resource;
+    EXPECT_EQ(k.strategy->traits().has_status, k.info.has_status) << k.info.resource;
+    EXPECT_EQ(k.strategy->traits().kind, k.info.kind);
+    EXPECT_EQ(k.strategy->traits().namespaced, k.info.namespaced) << k.info.resource;
+    // Every table has exactly one "name"-formatted column.
+    int name_cols = 0;
+    for (const auto& c : k.strategy->Columns()) name_cols += c.format == "name";
+    EXPECT_EQ(name_cols, 1) << k.info.resource;
+  }
+}
+
+}  // namespace
+}  // namespace vkube::resource
