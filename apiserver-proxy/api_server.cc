@@ -22,6 +22,7 @@
 #include "apiserver-proxy/request_info.h"
 #include "libs/core/log.h"
 #include "libs/pki/credentials.h"
+#include "libs/resource/json_access.h"
 #include "libs/resource/meta.h"
 #include "libs/resource/patch.h"
 #include "libs/resource/protobuf_decoder.h"
@@ -37,9 +38,6 @@ using store::Key;
 using store::ObjectPtr;
 
 namespace {
-
-constexpr std::string_view kConflictWhy =
-    "the object has been modified; please apply your changes to the latest version and try again";
 
 bool IsPublicPath(std::string_view p) {
   for (std::string_view pub : {"/healthz", "/livez", "/readyz", "/version"}) {
@@ -110,11 +108,6 @@ std::string ErrorEventLine(const Error& e) {
   return json{{"type", "ERROR"}, {"object", resource::StatusFromError(e)}}.dump() + "\n";
 }
 
-json PreconditionsOf(const json& delete_options) {
-  if (delete_options.is_object() && delete_options.contains("preconditions")) return delete_options["preconditions"];
-  return json();
-}
-
 enum class PatchType { kJson, kMerge, kStrategic };
 
 Result<json> ApplyPatch(PatchType type, const json& old, const json& patch, const resource::ResourceInfo& info) {
@@ -149,7 +142,10 @@ class ApiServer::Impl {
         limits_(limits),
         blocking_(blocking),
         authn_(t_.tokens, t_.accept_client_certs),
-        discovery_(*t_.registry) {}
+        discovery_(*t_.registry) {
+    if (!t_.objects) t_.objects = std::make_shared<registry::GenericRegistry>(t_.store, t_.registry);
+    objects_ = t_.objects.get();
+  }
 
   asio::awaitable<void> Handle(http::Request& req, http::ResponseWriter& w) {
     auto query = Query::Parse(req.query);
@@ -249,7 +245,9 @@ class ApiServer::Impl {
 
   asio::awaitable<Result<http::Response>> Dispatch(Ctx& c) {
     const std::string& sub = c.info.subresource;
-    if (!sub.empty() && !(sub == "status" && c.kind.info.has_status)) co_return NotFoundPath();
+    const bool finalize = sub == "finalize" && c.kind.info.group.empty() && c.kind.info.resource == "namespaces" &&
+                          c.info.verb == "update";
+    if (!sub.empty() && !(sub == "status" && c.kind.info.has_status) && !finalize) co_return NotFoundPath();
     if (c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty() &&
         (c.info.verb == "create" || c.info.verb == "deletecollection")) {
       co_return NotFoundPath();
@@ -266,19 +264,6 @@ class ApiServer::Impl {
     co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
   }
 
-  Key KeyFor(const Ctx& c, const std::string& name) const {
-    return Key{c.kind.info.StorageResource(), c.kind.info.namespaced ? c.info.ns : "", name};
-  }
-
-  Error Translate(const Error& e, const Ctx& c, const std::string& name) const {
-    switch (e.code) {
-      case ErrorCode::kNotFound: return resource::NotFound(c.kind.info.group, c.kind.info.resource, name);
-      case ErrorCode::kAlreadyExists: return resource::AlreadyExists(c.kind.info.group, c.kind.info.resource, name);
-      case ErrorCode::kConflict: return resource::Conflict(c.kind.info.group, c.kind.info.resource, name, kConflictWhy);
-      default: return e;
-    }
-  }
-
   http::Response ObjectResponse(const Ctx& c, int status, const std::string& json_bytes) {
     if (c.neg.table) {
       json obj = json::parse(json_bytes, nullptr, false);
@@ -292,8 +277,8 @@ class ApiServer::Impl {
   }
 
   Result<http::Response> Get(const Ctx& c) {
-    auto obj = t_.store->Get(KeyFor(c, c.info.name));
-    if (!obj) return Translate(obj.error(), c, c.info.name);
+    auto obj = objects_->Get(c.kind, c.info.ns, c.info.name);
+    if (!obj) return obj.take_error();
     return ObjectResponse(c, 200, (*obj)->json);
   }
 
@@ -364,22 +349,7 @@ class ApiServer::Impl {
     return JsonResponse(200, std::move(body));
   }
 
-  // Namespace must exist (and not be terminating) for namespaced creates.
-  std::optional<Error> CheckNamespace(const Ctx& c) {
-    if (!c.kind.info.namespaced) return std::nullopt;
-    auto ns = t_.store->Get(Key{"namespaces", "", c.info.ns});
-    if (!ns) return resource::NotFound("", "namespaces", c.info.ns);
-    auto obj = json::parse((*ns)->json, nullptr, false);
-    if (resource::GetString(obj, {"status", "phase"}) == "Terminating") {
-      Error e = Error::Make(ErrorCode::kForbidden, c.kind.info.resource + " \"" + c.info.name +
-                                                       "\" is forbidden: unable to create new content in namespace " +
-                                                       c.info.ns + " because it is being terminated");
-      return e;
-    }
-    return std::nullopt;
-  }
-
-  // Common body checks for create/update: object, kind/apiVersion, namespace.
+  // Body of a create/update: a JSON (or protobuf) object of this kind, in the request's namespace.
   Result<json> DecodeObject(const Ctx& c) {
     auto body = c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0
                     ? resource::DecodeKubernetesProtobuf(c.req.body)
@@ -387,19 +357,20 @@ class ApiServer::Impl {
     if (!body) return body;
     json& obj = *body;
     if (!obj.is_object()) return resource::BadRequest("the body of the request must be a JSON object");
-    if (obj.contains("kind") && obj["kind"] != c.kind.info.kind) {
+    const resource::ResourceInfo& info = c.kind.info;
+    if (obj.contains("kind") && obj["kind"] != info.kind) {
       return resource::BadRequest("the API version in the data (" + obj.value("apiVersion", std::string()) +
-                                  ") does not match the expected API version (" + c.kind.info.GroupVersion() + ")");
+                                  ") does not match the expected API version (" + info.GroupVersion() + ")");
     }
-    if (obj.contains("apiVersion") && obj["apiVersion"] != c.kind.info.GroupVersion()) {
+    if (obj.contains("apiVersion") && obj["apiVersion"] != info.GroupVersion()) {
       return resource::BadRequest("the API version in the data (" + obj["apiVersion"].dump() +
-                                  ") does not match the expected API version (" + c.kind.info.GroupVersion() + ")");
+                                  ") does not match the expected API version (" + info.GroupVersion() + ")");
     }
-    obj["kind"] = c.kind.info.kind;
-    obj["apiVersion"] = c.kind.info.GroupVersion();
+    obj["kind"] = info.kind;
+    obj["apiVersion"] = info.GroupVersion();
     if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
     json& meta = obj["metadata"];
-    if (c.kind.info.namespaced) {
+    if (info.namespaced) {
       std::string body_ns = meta.contains("namespace") && meta["namespace"].is_string() ? meta["namespace"].get<std::string>() : "";
       if (!body_ns.empty() && body_ns != c.info.ns) {
         return resource::BadRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -412,102 +383,35 @@ class ApiServer::Impl {
     return body;
   }
 
-  Error InvalidError(const Ctx& c, const std::string& name, std::vector<FieldCause> causes) {
-    return resource::Invalid(c.kind.info.group, c.kind.info.kind, name, std::move(causes));
-  }
-
   bool DryRun(const Ctx& c) const { return c.query.Get("dryRun") == "All"; }
+  registry::WriteOptions WriteOpts(const Ctx& c) const {
+    return registry::WriteOptions{.dry_run = DryRun(c), .subresource = c.info.subresource};
+  }
 
   asio::awaitable<Result<http::Response>> Create(Ctx& c) {
     auto body = DecodeObject(c);
     if (!body) co_return body.take_error();
-    json& obj = *body;
-    json& meta = obj["metadata"];
-    std::string name = meta.value("name", "");
-    std::string generate(resource::GetString(obj, {"metadata", "generateName"}));
+    std::string name(resource::GetString(*body, {"metadata", "name"}));
     if (!c.info.name.empty() && c.info.name != name) {
       co_return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
                                      c.info.name + ")");
     }
-    if (auto e = CheckNamespace(c)) co_return *e;
-    for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}) meta.erase(k);
-    meta["uid"] = resource::NewUid();
-    meta["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
-    c.kind.strategy->PrepareForCreate(obj);
-    // generateName: a fresh suffix on collision, like kube's retry in the registry.
-    for (int attempt = 0;; ++attempt) {
-      if (name.empty() && !generate.empty()) meta["name"] = resource::GenerateName(generate);
-      std::string final_name = meta.value("name", "");
-      auto errs = c.kind.strategy->Validate(obj);
-      if (!errs.empty()) co_return InvalidError(c, final_name, std::move(errs));
-      if (DryRun(c)) co_return ObjectResponse(c, 201, obj.dump());
-      Key key = KeyFor(c, final_name);
-      auto attrs = c.kind.strategy->GetAttrs(obj);
-      auto res = co_await Blocking([&] { return t_.store->Create(key, obj, attrs); });
-      if (res) co_return ObjectResponse(c, 201, (*res)->json);
-      if (res.error().code == ErrorCode::kAlreadyExists && name.empty() && !generate.empty() && attempt < 8) continue;
-      co_return Translate(res.error(), c, final_name);
-    }
-  }
-
-  // Carries over what clients cannot change and runs the strategy; shared by PUT and PATCH.
-  std::optional<Error> PrepareUpdate(const Ctx& c, json& obj, const json& old) {
-    json& meta = obj["metadata"];
-    const json& old_meta = old["metadata"];
-    for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp", "generation"}) {
-      if (old_meta.contains(k)) {
-        meta[k] = old_meta[k];
-      } else {
-        meta.erase(k);
-      }
-    }
-    if (c.info.subresource == "status") {
-      c.kind.strategy->PrepareForStatusUpdate(obj, old);
-    } else {
-      c.kind.strategy->PrepareForUpdate(obj, old);
-    }
-    auto errs = c.kind.strategy->ValidateUpdate(obj, old);
-    if (!errs.empty()) return InvalidError(c, c.info.name, std::move(errs));
-    return std::nullopt;
-  }
-
-  static bool SameIgnoringRv(json a, json b) {
-    a["metadata"].erase("resourceVersion");
-    b["metadata"].erase("resourceVersion");
-    return a == b;
+    auto res = co_await Blocking([&] { return objects_->Create(c.kind, c.info.ns, std::move(*body), WriteOpts(c)); });
+    if (!res) co_return res.take_error();
+    co_return ObjectResponse(c, 201, (*res)->json);
   }
 
   asio::awaitable<Result<http::Response>> Update(Ctx& c) {
     auto body = DecodeObject(c);
     if (!body) co_return body.take_error();
-    json& obj = *body;
-    if (obj["metadata"].value("name", "") != c.info.name) {
-      co_return resource::BadRequest("the name of the object (" + obj["metadata"].value("name", "") +
-                                     ") does not match the name on the URL (" + c.info.name + ")");
+    std::string name(resource::GetString(*body, {"metadata", "name"}));
+    if (name != c.info.name) {
+      co_return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
+                                     c.info.name + ")");
     }
-    store::Revision expected = 0;
-    if (obj["metadata"].contains("resourceVersion")) {
-      auto rv = ParseRevision(resource::GetString(obj, {"metadata", "resourceVersion"}));
-      if (!rv) {
-        co_return InvalidError(c, c.info.name, {{"FieldValueInvalid", "Invalid value: must be a decimal string",
-                                                 "metadata.resourceVersion"}});
-      }
-      expected = *rv;
-    }
-    Key key = KeyFor(c, c.info.name);
-    auto cur = t_.store->Get(key);
-    if (!cur) co_return Translate(cur.error(), c, c.info.name);
-    if (expected != 0 && expected != (*cur)->revision) {
-      co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name, kConflictWhy);
-    }
-    json old = json::parse((*cur)->json);
-    if (auto e = PrepareUpdate(c, obj, old)) co_return *e;
-    if (DryRun(c)) co_return ObjectResponse(c, 200, obj.dump());
-    if (SameIgnoringRv(obj, old)) co_return ObjectResponse(c, 200, (*cur)->json);
-    auto attrs = c.kind.strategy->GetAttrs(obj);
-    store::Revision precondition = (*cur)->revision;  // == expected when the client sent one
-    auto res = co_await Blocking([&] { return t_.store->Update(key, precondition, obj, attrs); });
-    if (!res) co_return Translate(res.error(), c, c.info.name);
+    auto res = co_await Blocking(
+        [&] { return objects_->Update(c.kind, c.info.ns, c.info.name, std::move(*body), WriteOpts(c)); });
+    if (!res) co_return res.take_error();
     co_return ObjectResponse(c, 200, (*res)->json);
   }
 
@@ -529,116 +433,93 @@ class ApiServer::Impl {
     }
     auto patch = ParseBody(c.req.body);
     if (!patch) co_return patch.take_error();
-    Key key = KeyFor(c, c.info.name);
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      auto cur = t_.store->Get(key);
-      if (!cur) co_return Translate(cur.error(), c, c.info.name);
-      json old = json::parse((*cur)->json);
-      Result<json> patched = ApplyPatch(type, old, *patch, c.kind.info);
-      if (!patched) co_return patched.take_error();
-      json& obj = *patched;
-      if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) {
-        co_return resource::BadRequest("patch produced an object without metadata");
-      }
-      // A patch may carry a resourceVersion precondition; it may not rename or move the object.
-      std::string patched_rv = obj["metadata"].value("resourceVersion", "");
-      bool has_precondition = patched_rv != std::to_string((*cur)->revision);
-      if (has_precondition) {
-        co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name, kConflictWhy);
-      }
-      if (obj["metadata"].value("name", "") != c.info.name) {
-        co_return InvalidError(c, c.info.name, {{"FieldValueInvalid", "Invalid value: field is immutable", "metadata.name"}});
-      }
-      obj["kind"] = c.kind.info.kind;
-      obj["apiVersion"] = c.kind.info.GroupVersion();
-      if (c.kind.info.namespaced) obj["metadata"]["namespace"] = c.info.ns;
-      if (auto e = PrepareUpdate(c, obj, old)) co_return *e;
-      if (DryRun(c)) co_return ObjectResponse(c, 200, obj.dump());
-      if (SameIgnoringRv(obj, old)) co_return ObjectResponse(c, 200, (*cur)->json);
-      auto attrs = c.kind.strategy->GetAttrs(obj);
-      store::Revision precondition = (*cur)->revision;
-      auto res = co_await Blocking([&] { return t_.store->Update(key, precondition, obj, attrs); });
-      if (res) co_return ObjectResponse(c, 200, (*res)->json);
-      if (res.error().code != ErrorCode::kConflict) co_return Translate(res.error(), c, c.info.name);
-      // Lost a race with another writer: re-read and re-apply, like GuaranteedUpdate.
-    }
-    co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name, kConflictWhy);
-  }
-
-  asio::awaitable<Result<http::Response>> Delete(Ctx& c) {
-    Key key = KeyFor(c, c.info.name);
-    auto cur = t_.store->Get(key);
-    if (!cur) co_return Translate(cur.error(), c, c.info.name);
-    store::Revision expected = 0;
-    if (!c.req.body.empty()) {
-      auto opts = ParseBody(c.req.body);
-      if (!opts) co_return opts.take_error();
-      json pre = PreconditionsOf(*opts);
-      json obj = json::parse((*cur)->json);
-      if (pre.is_object() && pre.contains("uid") && pre["uid"] != obj["metadata"]["uid"]) {
-        co_return resource::Conflict(
-            c.kind.info.group, c.kind.info.resource, c.info.name,
-            "Precondition failed: UID in precondition: " + pre["uid"].get<std::string>() +
-                ", UID in object meta: " + obj["metadata"].value("uid", ""));
-      }
-      if (pre.is_object() && pre.contains("resourceVersion") && pre["resourceVersion"].is_string()) {
-        auto rv = ParseRevision(pre["resourceVersion"].get<std::string>());
-        if (!rv || *rv != (*cur)->revision) {
-          co_return resource::Conflict(c.kind.info.group, c.kind.info.resource, c.info.name,
-                                       "Precondition failed: ResourceVersion in precondition: " +
-                                           pre["resourceVersion"].get<std::string>() +
-                                           ", ResourceVersion in object meta: " + std::to_string((*cur)->revision));
-        }
-        expected = *rv;
-      }
-    }
-    if (DryRun(c)) co_return ObjectResponse(c, 200, (*cur)->json);
-    if (c.kind.info.resource == "namespaces" && c.kind.info.group.empty()) co_return co_await DeleteNamespace(c, *cur);
-    auto res = co_await Blocking([&] { return t_.store->Delete(key, expected); });
-    if (!res) co_return Translate(res.error(), c, c.info.name);
+    const resource::ResourceInfo& info = c.kind.info;
+    auto mutate = [&](const json& cur) { return ApplyPatch(type, cur, *patch, info); };
+    auto res = co_await Blocking(
+        [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, WriteOpts(c)); });
+    if (!res) co_return res.take_error();
     co_return ObjectResponse(c, 200, (*res)->json);
   }
 
-  // No namespace controller yet: mark Terminating (visible to concurrent readers), purge the
-  // namespace's objects of every kind, then remove the namespace itself.
-  asio::awaitable<Result<http::Response>> DeleteNamespace(Ctx& c, const ObjectPtr& cur) {
-    json ns = json::parse(cur->json);
-    ns["metadata"]["deletionTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
-    ns["status"]["phase"] = "Terminating";
-    Key key{"namespaces", "", c.info.name};
-    auto attrs = c.kind.strategy->GetAttrs(ns);
-    auto marked = co_await Blocking([&] { return t_.store->Update(key, cur->revision, ns, attrs); });
-    if (!marked) co_return Translate(marked.error(), c, c.info.name);
-    for (const auto& k : t_.registry->kinds()) {
-      if (!k.info.namespaced) continue;
-      auto items = t_.store->List(store::ListOptions{.resource = k.info.StorageResource(), .ns = c.info.name});
-      if (!items) continue;
-      for (const auto& o : items->items) {
-        co_await Blocking([&] { return t_.store->Delete(o->key, 0); });
+  // metav1.DeleteOptions from the body and the query (kubectl sends both forms).
+  Result<registry::DeleteOptions> ParseDeleteOptions(const Ctx& c) {
+    registry::DeleteOptions o;
+    o.dry_run = DryRun(c);
+    json body;
+    if (!c.req.body.empty()) {
+      auto parsed = ParseBody(c.req.body);
+      if (!parsed) return parsed.take_error();
+      body = std::move(*parsed);
+      if (!body.is_object()) return resource::BadRequest("the body of the request must be a DeleteOptions object");
+    }
+    const json& pre = resource::jsonx::Child(body, "preconditions");
+    if (pre.is_object()) {
+      if (pre.contains("uid") && pre["uid"].is_string()) o.uid_precondition = pre["uid"].get<std::string>();
+      if (pre.contains("resourceVersion") && pre["resourceVersion"].is_string()) {
+        o.resource_version_precondition = pre["resourceVersion"].get<std::string>();
       }
     }
-    auto res = co_await Blocking([&] { return t_.store->Delete(key, 0); });
-    if (!res) co_return Translate(res.error(), c, c.info.name);
-    co_return ObjectResponse(c, 200, (*marked)->json);
+    if (auto dr = resource::jsonx::Child(body, "dryRun"); dr.is_array() && !dr.empty() && dr[0] == "All") o.dry_run = true;
+    std::string grace = c.query.Has("gracePeriodSeconds") ? std::string(c.query.Get("gracePeriodSeconds")) : "";
+    if (grace.empty() && resource::jsonx::Child(body, "gracePeriodSeconds").is_number_integer()) {
+      grace = std::to_string(body["gracePeriodSeconds"].get<std::int64_t>());
+    }
+    if (!grace.empty()) {
+      char* end = nullptr;
+      long long v = std::strtoll(grace.c_str(), &end, 10);
+      if (end == nullptr || *end != '\0') return resource::BadRequest("invalid gracePeriodSeconds: " + grace);
+      o.grace_period_seconds = v;
+    }
+    std::string policy(c.query.Get("propagationPolicy"));
+    if (policy.empty()) policy = resource::jsonx::Str(body, "propagationPolicy");
+    if (policy == "Orphan") {
+      o.propagation = registry::Propagation::kOrphan;
+    } else if (policy == "Background") {
+      o.propagation = registry::Propagation::kBackground;
+    } else if (policy == "Foreground") {
+      o.propagation = registry::Propagation::kForeground;
+    } else if (!policy.empty()) {
+      return resource::Invalid("meta.k8s.io", "DeleteOptions", "",
+                               {{"FieldValueNotSupported",
+                                 "Unsupported value: \"" + policy +
+                                     "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
+                                 "propagationPolicy"}});
+    }
+    const json& orphan = resource::jsonx::Child(body, "orphanDependents");
+    std::string orphan_q(c.query.Get("orphanDependents"));
+    if (orphan.is_boolean() || !orphan_q.empty()) {
+      if (!policy.empty()) {
+        return resource::Invalid("meta.k8s.io", "DeleteOptions", "",
+                                 {{"FieldValueInvalid", "Invalid value: \"" + policy +
+                                                            "\": orphanDependents and propagationPolicy cannot both be set",
+                                   "propagationPolicy"}});
+      }
+      const bool v = orphan.is_boolean() ? orphan.get<bool>() : orphan_q == "true";
+      o.propagation = v ? registry::Propagation::kOrphan : registry::Propagation::kBackground;
+    }
+    return o;
+  }
+
+  asio::awaitable<Result<http::Response>> Delete(Ctx& c) {
+    auto opts = ParseDeleteOptions(c);
+    if (!opts) co_return opts.take_error();
+    auto res = co_await Blocking([&] { return objects_->Delete(c.kind, c.info.ns, c.info.name, *opts); });
+    if (!res) co_return res.take_error();
+    co_return ObjectResponse(c, 200, res->object->json);
   }
 
   asio::awaitable<Result<http::Response>> DeleteCollection(Ctx& c) {
     auto pred = Selectors(c);
     if (!pred) co_return pred.take_error();
-    store::ListOptions opts{.resource = c.kind.info.StorageResource(), .predicate = std::move(*pred)};
-    if (c.kind.info.namespaced) opts.ns = c.info.ns;
-    auto items = t_.store->List(opts);
-    if (!items) co_return items.take_error();
+    auto opts = ParseDeleteOptions(c);
+    if (!opts) co_return opts.take_error();
+    auto res = co_await Blocking([&] { return objects_->DeleteCollection(c.kind, c.info.ns, *pred, *opts); });
+    if (!res) co_return res.take_error();
     std::string body = R"({"kind":")" + c.kind.info.ListKind() + R"(","apiVersion":")" + c.kind.info.GroupVersion() +
                        R"(","metadata":{},"items":[)";
-    bool first = true;
-    for (const auto& o : items->items) {
-      if (DryRun(c)) continue;
-      auto res = co_await Blocking([&] { return t_.store->Delete(o->key, 0); });
-      if (!res) continue;  // deleted concurrently
-      if (!first) body += ',';
-      body += (*res)->json;
-      first = false;
+    for (std::size_t i = 0; i < res->size(); ++i) {
+      if (i) body += ',';
+      body += (*res)[i]->json;
     }
     body += "]}";
     co_return JsonResponse(200, std::move(body));
@@ -786,6 +667,7 @@ class ApiServer::Impl {
   asio::thread_pool& blocking_;
   Authenticator authn_;
   Discovery discovery_;
+  registry::GenericRegistry* objects_ = nullptr;  // owned by t_
   std::atomic<std::size_t> readonly_inflight_{0};
   std::atomic<std::size_t> mutating_inflight_{0};
 };

@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "libs/http/handler.h"
+#include "libs/registry/generic_registry.h"
 #include "libs/resource/registry.h"
 #include "libs/store/store.h"
 
@@ -34,6 +35,9 @@ struct TenantContext {
   std::string name = "default";
   std::shared_ptr<store::Store> store;
   std::shared_ptr<const resource::Registry> registry;
+  // Every write goes through here (shared with the tenant's controllers and syncer); built from
+  // store + registry when left null.
+  std::shared_ptr<registry::GenericRegistry> objects;
   std::shared_ptr<const OpenApiService> openapi;  // may be null (then /openapi/* → 404)
   std::vector<TokenEntry> tokens;                 // static bearer tokens
   // Client certificates verified by the transport map to user CN / groups O (PeerInfo).

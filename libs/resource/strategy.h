@@ -41,6 +41,9 @@ struct StrategyTraits {
   std::string kind;                    // "Pod" (for messages)
   bool namespaced = true;              // metadata.namespace required (forbidden when false)
   bool reset_status_on_create = true;  // false for nodes: the kubelet registers with its status
+  // kube's DefaultGarbageCollectionPolicy: OrphanDependents for batch/v1 jobs, dependents are
+  // deleted in the background for everything else.
+  bool orphan_dependents_by_default = false;
 };
 
 class Strategy {
