@@ -326,17 +326,17 @@ Result<std::unique_ptr<Watcher>> SqliteStore::Watch(const WatchOptions& opts) {
     std::shared_lock lock(read_mu_);
     snapshot = committed_revision_;
     if (opts.send_initial) {
-      ListOptions lo;
-      lo.resource = opts.resource;
-      lo.ns = opts.ns;
-      lo.predicate = opts.predicate;
-      auto c = committed_.find(opts.resource);
-      if (c != committed_.end()) {
-        std::string prefix = opts.ns ? CollectionKey(*opts.ns, "") : std::string();
-        for (auto it = c->second.lower_bound(prefix); it != c->second.end(); ++it) {
+      const std::string prefix = opts.ns ? CollectionKey(*opts.ns, "") : std::string();
+      auto add_from = [&](const Collection& coll) {
+        for (auto it = coll.lower_bound(prefix); it != coll.end(); ++it) {
           if (opts.ns && it->first.compare(0, prefix.size(), prefix) != 0) break;
           if (!opts.predicate || opts.predicate(*it->second)) initial.push_back(it->second);
         }
+      };
+      if (opts.resource.empty()) {
+        for (const auto& [_, coll] : committed_) add_from(coll);
+      } else if (auto c = committed_.find(opts.resource); c != committed_.end()) {
+        add_from(c->second);
       }
     }
     auto w = hub_->Register(opts, std::move(initial), snapshot);

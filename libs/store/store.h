@@ -85,7 +85,7 @@ struct Event {
 };
 
 struct WatchOptions {
-  std::string resource;
+  std::string resource;  // empty = every resource (a tenant's controllers watch all kinds at once)
   std::optional<std::string> ns;
   Predicate predicate;
   // Deliver changes with revision > from_revision. 0 = "now": only future changes.

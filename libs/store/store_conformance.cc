@@ -135,6 +135,23 @@ TEST_P(StoreConformance, WatchFromNowDeliversOnlyFutureInOrder) {
   EXPECT_EQ((*w)->Poll(none, 10), 0u);
 }
 
+TEST_P(StoreConformance, WatchOfEveryResourceSeesAllKindsInRevisionOrder) {
+  auto s = Open();
+  ASSERT_TRUE(s->Create(K("old"), Obj("old"), {}).ok());
+  ASSERT_TRUE(s->Create(Key{"pods", "default", "p0"}, Obj("p0"), {}).ok());
+  auto w = s->Watch(WatchOptions{.resource = "", .send_initial = true});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(s->Create(Key{"apps/deployments", "default", "d"}, Obj("d"), {}).ok());
+  ASSERT_TRUE(s->Delete(K("old"), 0).ok());
+  auto ev = Drain(**w, 4);
+  ASSERT_EQ(ev.size(), 4u);
+  std::set<std::string> initial = {ev[0].object->key.resource, ev[1].object->key.resource};
+  EXPECT_EQ(initial, (std::set<std::string>{"configmaps", "pods"}));
+  EXPECT_EQ(ev[2].object->key.resource, "apps/deployments");
+  EXPECT_EQ(ev[3].type, EventType::kDeleted);
+  EXPECT_EQ(ev[3].object->key.name, "old");
+}
+
 TEST_P(StoreConformance, WatchResumesFromRevisionAndReportsGone) {
   auto s = Open(/*history=*/5);
   auto first = s->Create(K("a"), Obj("a"), {});

@@ -4,7 +4,7 @@ namespace vkube::store {
 
 std::optional<Event> FilterEvent(const WatchOptions& opts, const Event& ev) {
   const Object& obj = *ev.object;
-  if (obj.key.resource != opts.resource) return std::nullopt;
+  if (!opts.resource.empty() && obj.key.resource != opts.resource) return std::nullopt;
   if (opts.ns && obj.key.ns != *opts.ns) return std::nullopt;
   if (!opts.predicate) return ev;
   bool now = opts.predicate(obj);
