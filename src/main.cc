@@ -12,6 +12,7 @@
 #include "apiserver-proxy/api_server.h"
 #include "apiserver-proxy/bootstrap.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
+#include "controllers/controller_manager.h"
 #include "libs/core/log.h"
 #include "libs/http/server.h"
 #include "libs/net/io_pool.h"
@@ -48,9 +49,12 @@ int Serve(const ServeOptions& o) {
   auto openapi = apiserver::OpenApiService::Create(*registry, o.openapi_schema);
   if (!openapi) return Fail("openapi", openapi.error());
 
+  auto objects = std::make_shared<registry::GenericRegistry>(st, registry);
+
   apiserver::TenantContext tenant;
   tenant.store = st;
   tenant.registry = registry;
+  tenant.objects = objects;
   tenant.openapi = *openapi;
   tenant.tokens.push_back({creds->admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
 
@@ -58,6 +62,11 @@ int Serve(const ServeOptions& o) {
   net::IoPool pool(threads);
   boost::asio::thread_pool blocking(8);  // store writes wait for fsync here; group commit batches them
   apiserver::ApiServer api(std::move(tenant), apiserver::ApiServerLimits{}, blocking);
+  // The tenant's controllers share one small pool: their writes wait on fsync, not on CPU.
+  boost::asio::thread_pool controller_pool(2);
+  auto controllers = controllers::ControllerManager::Start(controllers::ControllerContext{
+      .tenant = "default", .objects = objects, .executor = controller_pool.get_executor(), .root_ca_pem = creds->ca.cert_pem});
+  if (!controllers) return Fail("controllers", controllers.error());
   http::ServerConfig cfg;
   cfg.listen_host = o.listen_host;
   cfg.port = o.listen_port;
@@ -100,6 +109,8 @@ int Serve(const ServeOptions& o) {
   server.Drain([&] { drained.set_value(); });
   drained.get_future().wait();
   pool.Stop();
+  (*controllers)->Stop();
+  controller_pool.join();
   blocking.join();
   st->Close();  // every acknowledged write is already durable; this flushes nothing new
   VKUBE_LOG(kInfo) << "vkube stopped";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "libs/core/time.h"
 #include "libs/resource/json_access.h"
@@ -18,7 +19,14 @@ namespace jsonx = resource::jsonx;
 namespace {
 
 constexpr int kMaxGenerateNameAttempts = 8;
-constexpr int kMaxUpdateAttempts = 8;
+constexpr int kMaxUpdateAttempts = 16;
+
+// A conflict right after a read usually means a write is between its precondition check and its
+// fsync; reads only show committed state, so give the commit a moment instead of spinning.
+void BackoffBeforeRetry(int attempt) {
+  if (attempt == 0) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt - 1, 6), 50)));
+}
 constexpr std::int64_t kDefaultPodGraceSeconds = 30;
 constexpr const char* kOrphanFinalizer = "orphan";
 constexpr const char* kForegroundFinalizer = "foregroundDeletion";
@@ -247,6 +255,7 @@ Result<ObjectPtr> GenericRegistry::GuaranteedUpdate(const Kind& kind, const std:
                                                     const Mutator& mutate, const WriteOptions& opts) {
   Key key = KeyFor(kind, ns, name);
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    BackoffBeforeRetry(attempt);
     auto cur = store_->Get(key);
     if (!cur) return Translate(cur.error(), kind, name);
     Json old = Json::parse((*cur)->json);
@@ -281,6 +290,7 @@ Result<DeleteResult> GenericRegistry::Delete(const Kind& kind, const std::string
                                              const DeleteOptions& opts) {
   Key key = KeyFor(kind, ns, name);
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    BackoffBeforeRetry(attempt);
     auto cur = store_->Get(key);
     if (!cur) return Translate(cur.error(), kind, name);
     Json obj = Json::parse((*cur)->json);

@@ -80,6 +80,7 @@ class GenericRegistry {
   void AddAdmission(std::shared_ptr<AdmissionPlugin> plugin);
 
   store::Store& store() const { return *store_; }
+  const std::shared_ptr<store::Store>& shared_store() const { return store_; }
   const resource::Registry& kinds() const { return *kinds_; }
   const resource::Kind* Find(std::string_view group, std::string_view resource) const;
 

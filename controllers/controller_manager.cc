@@ -1,0 +1,38 @@
+#include "controllers/controller_manager.h"
+
+#include "controllers/deployment/deployment_controller.h"
+#include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/namespace/namespace_controller.h"
+#include "controllers/replicaset/replica_set_controller.h"
+#include "controllers/rootcacert/root_ca_controller.h"
+#include "controllers/serviceaccount/service_account_controller.h"
+
+namespace vkube::controllers {
+
+Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerContext ctx) {
+  ctx.informer = std::make_shared<SharedInformer>(ctx.objects->shared_store(), ctx.executor);
+  std::unique_ptr<ControllerManager> m(new ControllerManager(ctx));
+  auto& cs = m->controllers_;
+  cs.push_back(std::make_unique<NamespaceController>(ctx));
+  cs.push_back(std::make_unique<GarbageCollector>(ctx));
+  cs.push_back(std::make_unique<ServiceAccountController>(ctx));
+  cs.push_back(std::make_unique<RootCaController>(ctx));
+  cs.push_back(std::make_unique<ReplicaSetController>(ctx, "apps", "replicasets"));
+  if (ctx.objects->Find("", "replicationcontrollers") != nullptr) {
+    cs.push_back(std::make_unique<ReplicaSetController>(ctx, "", "replicationcontrollers"));
+  }
+  cs.push_back(std::make_unique<DeploymentController>(ctx));
+  for (auto& c : cs) c->Register(*ctx.informer);
+  if (auto s = ctx.informer->Start(); !s) return s.take_error();
+  for (auto& c : cs) c->Start();
+  return m;
+}
+
+ControllerManager::~ControllerManager() { Stop(); }
+
+void ControllerManager::Stop() {
+  if (ctx_.informer) ctx_.informer->Stop();
+  for (auto& c : controllers_) c->Stop();
+}
+
+}  // namespace vkube::controllers

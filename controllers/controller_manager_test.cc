@@ -1,0 +1,200 @@
+// The tenant's controllers against a real store and registry, as `vkube serve` runs them.
+#include "controllers/controller_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "controllers/deployment/deployment_controller.h"
+#include "libs/resource/json_access.h"
+#include "libs/store/sqlite_store.h"
+
+namespace vkube::controllers {
+namespace {
+
+namespace jsonx = resource::jsonx;
+
+class ControllersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vkube-ctrl-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto st = store::SqliteStore::Open({.path = dir_ + "/store.db"});
+    ASSERT_TRUE(st.ok());
+    store_ = std::move(*st);
+    objects_ = std::make_shared<registry::GenericRegistry>(store_, resource::Registry::BuiltIn());
+    ASSERT_TRUE(objects_->Create(Kind("", "namespaces"), "", Json{{"metadata", {{"name", "default"}}}}).ok());
+    auto m = ControllerManager::Start(ControllerContext{.tenant = "t1",
+                                                        .objects = objects_,
+                                                        .executor = pool_.get_executor(),
+                                                        .root_ca_pem = "-----BEGIN CERTIFICATE-----\nX\n"});
+    ASSERT_TRUE(m.ok());
+    manager_ = std::move(*m);
+  }
+  void TearDown() override {
+    manager_->Stop();
+    pool_.join();
+    manager_.reset();
+    store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+  const resource::Kind& Kind(const char* group, const char* resource) { return *objects_->Find(group, resource); }
+
+  // Polls `pred` for up to 10 s (controllers are asynchronous).
+  template <typename F>
+  bool Eventually(F pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  std::vector<Json> List(const char* resource, const std::string& ns) {
+    std::vector<Json> out;
+    auto res = store_->List(store::ListOptions{.resource = resource, .ns = ns});
+    if (!res) return out;
+    for (const auto& o : res->items) out.push_back(Json::parse(o->json));
+    return out;
+  }
+  // Plays the kubelet: every pod of `ns` becomes Running and Ready.
+  void MarkPodsReady(const std::string& ns) {
+    for (const auto& p : List("pods", ns)) {
+      if (jsonx::Str(p, "status.phase") == "Running") continue;
+      auto res = objects_->GuaranteedUpdate(
+          Kind("", "pods"), ns, jsonx::Str(p, "metadata.name"),
+          [](const Json& c) -> Result<Json> {
+            Json n = c;
+            n["status"] = {{"phase", "Running"},
+                           {"conditions", {{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "2024-01-01T00:00:00Z"}}}}};
+            return n;
+          },
+          registry::WriteOptions{.subresource = "status"});
+      (void)res;
+    }
+  }
+  Json Deployment(const std::string& image, int replicas) {
+    return Json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default"},
+      "spec":{"replicas":)" + std::to_string(replicas) + R"(,"selector":{"matchLabels":{"app":"web"}},
+      "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":")" + image + R"("}]}}}})");
+  }
+
+  boost::asio::thread_pool pool_{2};
+  std::string dir_;
+  std::shared_ptr<store::Store> store_;
+  std::shared_ptr<registry::GenericRegistry> objects_;
+  std::unique_ptr<ControllerManager> manager_;
+};
+
+TEST_F(ControllersTest, EveryNamespaceGetsDefaultServiceAccountAndRootCa) {
+  ASSERT_TRUE(objects_->Create(Kind("", "namespaces"), "", Json{{"metadata", {{"name", "team"}}}}).ok());
+  EXPECT_TRUE(Eventually([&] { return objects_->Get(Kind("", "serviceaccounts"), "team", "default").ok(); }));
+  EXPECT_TRUE(Eventually([&] { return objects_->Get(Kind("", "configmaps"), "team", "kube-root-ca.crt").ok(); }));
+  auto cm = objects_->GetJson(Kind("", "configmaps"), "team", "kube-root-ca.crt");
+  ASSERT_TRUE(cm.ok());
+  EXPECT_EQ((*cm)["data"]["ca.crt"], "-----BEGIN CERTIFICATE-----\nX\n");
+  // Deleted: it comes back.
+  ASSERT_TRUE(objects_->Delete(Kind("", "serviceaccounts"), "team", "default").ok());
+  EXPECT_TRUE(Eventually([&] { return objects_->Get(Kind("", "serviceaccounts"), "team", "default").ok(); }));
+}
+
+TEST_F(ControllersTest, DeploymentRollsOutAndGarbageCollects) {
+  ASSERT_TRUE(objects_->Create(Kind("apps", "deployments"), "default", Deployment("nginx:1", 3)).ok());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 3; }));
+  auto rss = List("apps/replicasets", "default");
+  ASSERT_EQ(rss.size(), 1u);
+  const std::string rs1 = jsonx::Str(rss[0], "metadata.name");
+  EXPECT_EQ(rs1.rfind("web-", 0), 0u);
+  EXPECT_EQ(rss[0]["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
+  for (const auto& p : List("pods", "default")) {
+    EXPECT_EQ(p["metadata"]["ownerReferences"][0]["name"], rs1);
+    EXPECT_EQ(p["metadata"]["ownerReferences"][0]["kind"], "ReplicaSet");
+    EXPECT_EQ(p["metadata"]["labels"]["app"], "web");
+    EXPECT_FALSE(jsonx::Str(p, "metadata.labels.pod-template-hash").empty());
+  }
+  MarkPodsReady("default");
+  ASSERT_TRUE(Eventually([&] {
+    auto d = objects_->GetJson(Kind("apps", "deployments"), "default", "web");
+    return d && jsonx::Int(*d, "status.availableReplicas") == 3 && jsonx::Int(*d, "status.updatedReplicas") == 3;
+  }));
+
+  // New image: a second ReplicaSet takes over, the first is scaled to 0 but kept (history).
+  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web", [](const Json& c) -> Result<Json> {
+                Json n = c;
+                n["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:2";
+                return n;
+              }).ok());
+  ASSERT_TRUE(Eventually([&] {
+    MarkPodsReady("default");
+    auto d = objects_->GetJson(Kind("apps", "deployments"), "default", "web");
+    int old_replicas = 0;
+    for (const auto& rs : List("apps/replicasets", "default")) {
+      if (jsonx::Str(rs, "metadata.name") == rs1) old_replicas = static_cast<int>(jsonx::Int(rs, "spec.replicas", -1));
+    }
+    return d && jsonx::Int(*d, "status.updatedReplicas") == 3 && jsonx::Int(*d, "status.availableReplicas") == 3 &&
+           List("apps/replicasets", "default").size() == 2 && old_replicas == 0 &&
+           List("pods", "default").size() == 3;
+  }));
+  auto d = objects_->GetJson(Kind("apps", "deployments"), "default", "web");
+  EXPECT_EQ((*d)["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
+  for (const auto& p : List("pods", "default")) EXPECT_EQ(p["spec"]["containers"][0]["image"], "nginx:2");
+
+  // Deleting the deployment (background propagation) removes its ReplicaSets and pods.
+  auto deleted = objects_->Delete(Kind("apps", "deployments"), "default", "web");
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_TRUE(Eventually([&] { return List("apps/replicasets", "default").empty() && List("pods", "default").empty(); }));
+}
+
+TEST_F(ControllersTest, OrphanPropagationKeepsDependents) {
+  ASSERT_TRUE(objects_->Create(Kind("apps", "deployments"), "default", Deployment("nginx:1", 2)).ok());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
+  ASSERT_TRUE(objects_->Delete(Kind("apps", "deployments"), "default", "web",
+                               registry::DeleteOptions{.propagation = registry::Propagation::kOrphan})
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return !objects_->Get(Kind("apps", "deployments"), "default", "web").ok(); }));
+  auto rss = List("apps/replicasets", "default");
+  ASSERT_EQ(rss.size(), 1u);
+  EXPECT_FALSE(rss[0]["metadata"].contains("ownerReferences"));
+  EXPECT_EQ(List("pods", "default").size(), 2u);
+}
+
+TEST_F(ControllersTest, ReplicaSetReplacesDeletedPodsAndScalesDown) {
+  Json rs = Json::parse(R"({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"rs","namespace":"default"},
+    "spec":{"replicas":2,"selector":{"matchLabels":{"a":"b"}},
+    "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}})");
+  ASSERT_TRUE(objects_->Create(Kind("apps", "replicasets"), "default", rs).ok());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
+  const std::string victim = jsonx::Str(List("pods", "default")[0], "metadata.name");
+  ASSERT_TRUE(objects_->Delete(Kind("", "pods"), "default", victim).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto pods = List("pods", "default");
+    return pods.size() == 2 && jsonx::Str(pods[0], "metadata.name") != victim && jsonx::Str(pods[1], "metadata.name") != victim;
+  }));
+  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "replicasets"), "default", "rs", [](const Json& c) -> Result<Json> {
+                Json n = c;
+                n["spec"]["replicas"] = 0;
+                return n;
+              }).ok());
+  EXPECT_TRUE(Eventually([&] { return List("pods", "default").empty(); }));
+}
+
+TEST_F(ControllersTest, DeletedNamespaceIsEmptiedThenRemoved) {
+  ASSERT_TRUE(objects_->Create(Kind("", "namespaces"), "", Json{{"metadata", {{"name", "gone"}}}}).ok());
+  Json cm = {{"metadata", {{"name", "c"}, {"namespace", "gone"}}}};
+  ASSERT_TRUE(objects_->Create(Kind("", "configmaps"), "gone", cm).ok());
+  ASSERT_TRUE(objects_->Delete(Kind("", "namespaces"), "", "gone").ok());
+  EXPECT_TRUE(Eventually([&] { return !objects_->Get(Kind("", "namespaces"), "", "gone").ok(); }));
+  EXPECT_TRUE(List("configmaps", "gone").empty());
+}
+
+TEST(PodTemplateHash, StableAndSafeAlphabet) {
+  Json t = {{"spec", {{"containers", {{{"name", "c"}}}}}}};
+  EXPECT_EQ(PodTemplateHash(t, 0), PodTemplateHash(t, 0));
+  EXPECT_NE(PodTemplateHash(t, 0), PodTemplateHash(t, 1));
+  for (char c : PodTemplateHash(t, 0)) EXPECT_EQ(std::string("aeiou013").find(c), std::string::npos) << c;
+}
+
+}  // namespace
+}  // namespace vkube::controllers
