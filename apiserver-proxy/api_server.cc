@@ -22,6 +22,7 @@
 #include "apiserver-proxy/request_info.h"
 #include "libs/core/log.h"
 #include "libs/pki/credentials.h"
+#include "libs/registry/scale.h"
 #include "libs/resource/json_access.h"
 #include "libs/resource/meta.h"
 #include "libs/resource/patch.h"
@@ -117,6 +118,17 @@ Result<json> ApplyPatch(PatchType type, const json& old, const json& patch, cons
     case PatchType::kStrategic: return resource::ApplyStrategicMergePatch(old, patch, info.group, info.kind);
   }
   return resource::BadRequest("unsupported patch type");
+}
+
+Result<PatchType> PatchTypeOf(std::string_view content_type) {
+  std::string_view ct = content_type.substr(0, content_type.find(';'));
+  if (ct == "application/json-patch+json") return PatchType::kJson;
+  if (ct == "application/merge-patch+json") return PatchType::kMerge;
+  if (ct == "application/strategic-merge-patch+json") return PatchType::kStrategic;
+  return Error::Make(ErrorCode::kUnsupportedMediaType,
+                     "the body of the request was in an unknown format - accepted media types include: "
+                     "application/json-patch+json, application/merge-patch+json, "
+                     "application/strategic-merge-patch+json");
 }
 
 // RAII counter for in-flight limits.
@@ -247,6 +259,7 @@ class ApiServer::Impl {
     const std::string& sub = c.info.subresource;
     const bool finalize = sub == "finalize" && c.kind.info.group.empty() && c.kind.info.resource == "namespaces" &&
                           c.info.verb == "update";
+    if (sub == "scale" && registry::HasScale(c.kind)) co_return co_await Scale(c);
     if (!sub.empty() && !(sub == "status" && c.kind.info.has_status) && !finalize) co_return NotFoundPath();
     if (c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty() &&
         (c.info.verb == "create" || c.info.verb == "deletecollection")) {
@@ -416,29 +429,57 @@ class ApiServer::Impl {
   }
 
   asio::awaitable<Result<http::Response>> Patch(Ctx& c) {
-    std::string_view ct = c.req.header("content-type");
-    ct = ct.substr(0, ct.find(';'));
-    PatchType type;
-    if (ct == "application/json-patch+json") {
-      type = PatchType::kJson;
-    } else if (ct == "application/merge-patch+json") {
-      type = PatchType::kMerge;
-    } else if (ct == "application/strategic-merge-patch+json") {
-      type = PatchType::kStrategic;
-    } else {
-      co_return Error::Make(ErrorCode::kUnsupportedMediaType,
-                            "the body of the request was in an unknown format - accepted media types include: "
-                            "application/json-patch+json, application/merge-patch+json, "
-                            "application/strategic-merge-patch+json");
-    }
+    auto type = PatchTypeOf(c.req.header("content-type"));
+    if (!type) co_return type.take_error();
     auto patch = ParseBody(c.req.body);
     if (!patch) co_return patch.take_error();
     const resource::ResourceInfo& info = c.kind.info;
-    auto mutate = [&](const json& cur) { return ApplyPatch(type, cur, *patch, info); };
+    auto mutate = [&](const json& cur) { return ApplyPatch(*type, cur, *patch, info); };
     auto res = co_await Blocking(
         [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, WriteOpts(c)); });
     if (!res) co_return res.take_error();
     co_return ObjectResponse(c, 200, (*res)->json);
+  }
+
+  // autoscaling/v1 Scale: reads and writes spec.replicas of the main object.
+  asio::awaitable<Result<http::Response>> Scale(Ctx& c) {
+    const std::string& verb = c.info.verb;
+    if (verb == "get") {
+      auto obj = objects_->GetJson(c.kind, c.info.ns, c.info.name);
+      if (!obj) co_return obj.take_error();
+      co_return JsonResponse(200, registry::ToScale(*obj).dump());
+    }
+    if (verb != "update" && verb != "patch") {
+      co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+    }
+    PatchType type = PatchType::kMerge;
+    if (verb == "patch") {
+      auto t = PatchTypeOf(c.req.header("content-type"));
+      if (!t) co_return t.take_error();
+      type = *t;
+    }
+    auto body = ParseBody(c.req.body);
+    if (!body) co_return body.take_error();
+    const resource::ResourceInfo scale_info{.group = "autoscaling", .version = "v1", .resource = "scale", .kind = "Scale"};
+    auto mutate = [&](const json& cur) -> Result<json> {
+      json desired = *body;
+      if (verb == "patch") {
+        auto patched = ApplyPatch(type, registry::ToScale(cur), *body, scale_info);
+        if (!patched) return patched.take_error();
+        desired = std::move(*patched);
+      }
+      auto next = registry::ApplyScale(c.kind, cur, desired);
+      if (!next) return next;
+      // A resourceVersion in a PUT Scale is a precondition on the main object.
+      std::string rv(resource::GetString(desired, {"metadata", "resourceVersion"}));
+      if (verb == "update" && !rv.empty()) (*next)["metadata"]["resourceVersion"] = rv;
+      return next;
+    };
+    auto res = co_await Blocking([&] {
+      return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, registry::WriteOptions{.dry_run = DryRun(c)});
+    });
+    if (!res) co_return res.take_error();
+    co_return JsonResponse(200, registry::ToScale(json::parse((*res)->json)).dump());
   }
 
   // metav1.DeleteOptions from the body and the query (kubectl sends both forms).
