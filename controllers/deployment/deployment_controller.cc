@@ -396,29 +396,22 @@ Outcome DeploymentController::Reconcile(const std::string& key) {
                    now, true);
     }
   }
+  // The deployment shows the revision of its current ReplicaSet; like kube, that annotation is
+  // written with the status (the status strategy lets it through without a generation bump).
   const resource::Kind* dkind = ctx_.objects->Find("apps", "deployments");
-  if (next != status) {
+  const Json rev = nrs ? Json(std::to_string(RevisionOf(nrs->obj))) : Json();
+  const bool rev_changed = nrs && jsonx::Child(jsonx::At(d, "metadata.annotations"), kRevision) != rev;
+  if (next != status || rev_changed) {
     auto res = ctx_.objects->GuaranteedUpdate(
         *dkind, ns, name,
         [&](const Json& c) -> Result<Json> {
           Json n = c;
           n["status"] = next;
+          if (rev_changed) n["metadata"]["annotations"][kRevision] = rev;
           return n;
         },
         registry::WriteOptions{.subresource = "status"});
     if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
-  }
-  // The deployment shows the revision of its current ReplicaSet.
-  if (nrs) {
-    const std::string rev = std::to_string(RevisionOf(nrs->obj));
-    if (jsonx::Child(jsonx::At(d, "metadata.annotations"), kRevision) != Json(rev)) {
-      auto res = ctx_.objects->GuaranteedUpdate(*dkind, ns, name, [&](const Json& c) -> Result<Json> {
-        Json n = c;
-        n["metadata"]["annotations"][kRevision] = rev;
-        return n;
-      });
-      if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
-    }
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": deployment " << key << ": " << st.error().message;

@@ -19,6 +19,20 @@ class DeploymentStrategy final : public WorkloadStrategy {
   DeploymentStrategy()
       : WorkloadStrategy({.kind = "Deployment", .empty_selector_noun = "deployment", .initial_status = json::object()}) {}
 
+  // kube's deployment status strategy keeps the caller's annotations: the controller records
+  // `deployment.kubernetes.io/revision` with its status write, without bumping generation.
+  void PrepareForStatusUpdate(json& d, const json& old) const override {
+    json annotations = jsonx::At(d, "metadata.annotations");
+    Strategy::PrepareForStatusUpdate(d, old);
+    json* meta = jsonx::Object(d, "metadata");
+    if (meta == nullptr) return;
+    if (annotations.is_null()) {
+      meta->erase("annotations");
+    } else {
+      (*meta)["annotations"] = std::move(annotations);
+    }
+  }
+
   const std::vector<ColumnDefinition>& Columns() const override {
     static const std::vector<ColumnDefinition> kCols = {
         print::NameColumn("Name of the deployment, unique within its namespace."),
