@@ -27,3 +27,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 command -v kubectl >/dev/null || { echo "kubectl 1.32 is required on PATH" >&2; exit 1; }
+"$(dirname "$0")/install-helm.sh"   # real Helm 3 for the chart tests (.tools/bin/helm)
