@@ -4,23 +4,44 @@
 
 namespace vkube::apiserver {
 
+namespace {
+Status CreateIfMissing(store::Store& store, const resource::Kind& kind, const std::string& ns, nlohmann::json obj) {
+  store::Key key{kind.info.StorageResource(), ns, obj["metadata"]["name"].get<std::string>()};
+  if (store.Get(key).ok()) return {};
+  obj["metadata"]["uid"] = resource::NewUid();
+  obj["metadata"]["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
+  kind.strategy->PrepareForCreate(obj);
+  auto res = store.Create(key, obj, kind.strategy->GetAttrs(obj));
+  if (!res && res.error().code != ErrorCode::kAlreadyExists) return res.take_error();
+  return {};
+}
+}  // namespace
+
 Status EnsureSystemNamespaces(store::Store& store, const resource::Registry& registry) {
   const resource::Kind* ns_kind = registry.Find("", "v1", "namespaces");
   if (ns_kind == nullptr) return Error::Make(ErrorCode::kInternal, "registry has no namespaces");
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    store::Key key{"namespaces", "", name};
-    if (store.Get(key).ok()) continue;
-    nlohmann::json ns = {{"apiVersion", "v1"},
-                         {"kind", "Namespace"},
-                         {"metadata",
-                          {{"name", name},
-                           {"uid", resource::NewUid()},
-                           {"creationTimestamp", FormatRfc3339(std::chrono::system_clock::now())}}}};
-    ns_kind->strategy->PrepareForCreate(ns);
-    auto res = store.Create(key, ns, ns_kind->strategy->GetAttrs(ns));
-    if (!res && res.error().code != ErrorCode::kAlreadyExists) return res.take_error();
+    nlohmann::json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+    if (auto s = CreateIfMissing(store, *ns_kind, "", std::move(ns)); !s) return s;
   }
   return {};
+}
+
+Status EnsureApiServerService(store::Store& store, const resource::Registry& registry, const std::string& cluster_ip) {
+  const resource::Kind* kind = registry.Find("", "v1", "services");
+  if (kind == nullptr) return Error::Make(ErrorCode::kInternal, "registry has no services");
+  nlohmann::json svc = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata",
+       {{"name", "kubernetes"}, {"namespace", "default"}, {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
+      {"spec",
+       {{"type", "ClusterIP"},
+        {"clusterIP", cluster_ip},
+        {"clusterIPs", {cluster_ip}},
+        {"sessionAffinity", "None"},
+        {"ports", {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}}};
+  return CreateIfMissing(store, *kind, "default", std::move(svc));
 }
 
 }  // namespace vkube::apiserver

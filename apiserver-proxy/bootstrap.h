@@ -1,5 +1,7 @@
 #pragma once
 // What a fresh virtual cluster has before its first request (kube-apiserver's system namespaces).
+#include <string>
+
 #include "libs/core/result.h"
 #include "libs/resource/registry.h"
 #include "libs/store/store.h"
@@ -8,5 +10,8 @@ namespace vkube::apiserver {
 
 // Creates default, kube-system, kube-public and kube-node-lease if missing. Idempotent.
 Status EnsureSystemNamespaces(store::Store& store, const resource::Registry& registry);
+// The `kubernetes` Service in default (ClusterIP `cluster_ip`, 443 → the API server), as
+// kube-apiserver maintains it. Idempotent.
+Status EnsureApiServerService(store::Store& store, const resource::Registry& registry, const std::string& cluster_ip);
 
 }  // namespace vkube::apiserver

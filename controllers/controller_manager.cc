@@ -1,6 +1,7 @@
 #include "controllers/controller_manager.h"
 
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
@@ -22,6 +23,7 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
     cs.push_back(std::make_unique<ReplicaSetController>(ctx, "", "replicationcontrollers"));
   }
   cs.push_back(std::make_unique<DeploymentController>(ctx));
+  cs.push_back(std::make_unique<EndpointsController>(ctx));
   for (auto& c : cs) c->Register(*ctx.informer);
   if (auto s = ctx.informer->Start(); !s) return s.take_error();
   for (auto& c : cs) c->Start();

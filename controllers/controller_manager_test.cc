@@ -189,6 +189,41 @@ TEST_F(ControllersTest, DeletedNamespaceIsEmptiedThenRemoved) {
   EXPECT_TRUE(List("configmaps", "gone").empty());
 }
 
+TEST_F(ControllersTest, EndpointsFollowSelectedPodsReadiness) {
+  Json svc = Json::parse(R"({"metadata":{"name":"web","namespace":"default"},
+    "spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":80,"targetPort":"http"}]}})");
+  ASSERT_TRUE(objects_->Create(Kind("", "services"), "default", svc).ok());
+  for (const char* name : {"p1", "p2"}) {
+    Json pod = Json::parse(R"({"metadata":{"namespace":"default","labels":{"app":"web"}},
+      "spec":{"containers":[{"name":"c","image":"i","ports":[{"name":"http","containerPort":8080}]}]}})");
+    pod["metadata"]["name"] = name;
+    ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", pod).ok());
+    ASSERT_TRUE(objects_->GuaranteedUpdate(
+                    Kind("", "pods"), "default", name,
+                    [&](const Json& c) -> Result<Json> {
+                      Json n = c;
+                      n["status"] = {{"phase", "Running"}, {"podIP", std::string(name) == "p1" ? "10.0.0.1" : "10.0.0.2"}};
+                      if (std::string(name) == "p1") n["status"]["conditions"] = {{{"type", "Ready"}, {"status", "True"}}};
+                      return n;
+                    },
+                    registry::WriteOptions{.subresource = "status"})
+                    .ok());
+  }
+  ASSERT_TRUE(Eventually([&] {
+    auto ep = objects_->GetJson(Kind("", "endpoints"), "default", "web");
+    return ep && jsonx::Size(*ep, "subsets") == 1 && jsonx::Size((*ep)["subsets"][0], "notReadyAddresses") == 1;
+  }));
+  auto ep = objects_->GetJson(Kind("", "endpoints"), "default", "web");
+  const Json& subset = (*ep)["subsets"][0];
+  EXPECT_EQ(subset["addresses"][0]["ip"], "10.0.0.1");
+  EXPECT_EQ(subset["addresses"][0]["targetRef"]["name"], "p1");
+  EXPECT_EQ(subset["notReadyAddresses"][0]["ip"], "10.0.0.2");
+  EXPECT_EQ(subset["ports"][0]["port"], 8080);  // named targetPort resolved on the pod
+  EXPECT_EQ(subset["ports"][0]["name"], "http");
+  ASSERT_TRUE(objects_->Delete(Kind("", "services"), "default", "web").ok());
+  EXPECT_TRUE(Eventually([&] { return !objects_->Get(Kind("", "endpoints"), "default", "web").ok(); }));
+}
+
 TEST(PodTemplateHash, StableAndSafeAlphabet) {
   Json t = {{"spec", {{"containers", {{{"name", "c"}}}}}}};
   EXPECT_EQ(PodTemplateHash(t, 0), PodTemplateHash(t, 0));

@@ -18,6 +18,7 @@
 #include "libs/net/io_pool.h"
 #include "libs/pki/credentials.h"
 #include "libs/pki/kubeconfig.h"
+#include "libs/registry/admission/service_allocator.h"
 #include "libs/store/sqlite_store.h"
 #include "src/options.h"
 
@@ -50,6 +51,12 @@ int Serve(const ServeOptions& o) {
   if (!openapi) return Fail("openapi", openapi.error());
 
   auto objects = std::make_shared<registry::GenericRegistry>(st, registry);
+  auto services = registry::ServiceAllocator::Create(st);
+  if (!services) return Fail("service allocator", services.error());
+  objects->AddAdmission(*services);
+  if (auto s = apiserver::EnsureApiServerService(*st, *registry, (*services)->ApiServerServiceIp()); !s) {
+    return Fail("bootstrap", s.error());
+  }
 
   apiserver::TenantContext tenant;
   tenant.store = st;
