@@ -7,6 +7,7 @@
 #include "controllers/replicaset/replica_set_controller.h"
 #include "controllers/rootcacert/root_ca_controller.h"
 #include "controllers/serviceaccount/service_account_controller.h"
+#include "controllers/statefulset/stateful_set_controller.h"
 
 namespace vkube::controllers {
 
@@ -24,6 +25,7 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   }
   cs.push_back(std::make_unique<DeploymentController>(ctx));
   cs.push_back(std::make_unique<EndpointsController>(ctx));
+  cs.push_back(std::make_unique<StatefulSetController>(ctx));
   for (auto& c : cs) c->Register(*ctx.informer);
   if (auto s = ctx.informer->Start(); !s) return s.take_error();
   for (auto& c : cs) c->Start();

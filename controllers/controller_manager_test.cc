@@ -224,6 +224,43 @@ TEST_F(ControllersTest, EndpointsFollowSelectedPodsReadiness) {
   EXPECT_TRUE(Eventually([&] { return !objects_->Get(Kind("", "endpoints"), "default", "web").ok(); }));
 }
 
+TEST_F(ControllersTest, StatefulSetCreatesOrderedPodsAndClaims) {
+  Json sts = Json::parse(R"({"metadata":{"name":"db","namespace":"default"},
+    "spec":{"replicas":3,"serviceName":"db","selector":{"matchLabels":{"app":"db"}},
+      "template":{"metadata":{"labels":{"app":"db"}},"spec":{"containers":[{"name":"c","image":"postgres:16"}]}},
+      "volumeClaimTemplates":[{"metadata":{"name":"data"},
+        "spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}]}})");
+  ASSERT_TRUE(objects_->Create(Kind("apps", "statefulsets"), "default", sts).ok());
+  // OrderedReady: db-1 only after db-0 is Running and Ready.
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto pods = List("pods", "default");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["metadata"]["name"], "db-0");
+  EXPECT_EQ(pods[0]["spec"]["hostname"], "db-0");
+  EXPECT_EQ(pods[0]["spec"]["subdomain"], "db");
+  EXPECT_EQ(pods[0]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"], "data-db-0");
+  EXPECT_TRUE(objects_->Get(Kind("", "persistentvolumeclaims"), "default", "data-db-0").ok());
+  ASSERT_TRUE(Eventually([&] {
+    MarkPodsReady("default");
+    return List("pods", "default").size() == 3 && List("persistentvolumeclaims", "default").size() == 3;
+  }));
+  ASSERT_TRUE(Eventually([&] {
+    MarkPodsReady("default");
+    auto s = objects_->GetJson(Kind("apps", "statefulsets"), "default", "db");
+    return s && jsonx::Int(*s, "status.readyReplicas") == 3;
+  }));
+  // Scale down removes the highest ordinal and keeps its claim.
+  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "statefulsets"), "default", "db", [](const Json& c) -> Result<Json> {
+                Json n = c;
+                n["spec"]["replicas"] = 2;
+                return n;
+              }).ok());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
+  EXPECT_FALSE(objects_->Get(Kind("", "pods"), "default", "db-2").ok());
+  EXPECT_TRUE(objects_->Get(Kind("", "persistentvolumeclaims"), "default", "data-db-2").ok());
+}
+
 TEST(PodTemplateHash, StableAndSafeAlphabet) {
   Json t = {{"spec", {{"containers", {{{"name", "c"}}}}}}};
   EXPECT_EQ(PodTemplateHash(t, 0), PodTemplateHash(t, 0));

@@ -142,6 +142,11 @@ Status GenericRegistry::CheckNamespaceForCreate(const Kind& kind, const std::str
 }
 
 Result<ObjectPtr> GenericRegistry::Create(const Kind& kind, const std::string& ns, Json obj, const WriteOptions& opts) {
+  if (!obj.is_object()) return resource::BadRequest("the object must be a JSON object");
+  // The stored object always says what it is, whoever wrote it (in-process callers too).
+  obj["kind"] = kind.info.kind;
+  obj["apiVersion"] = kind.info.GroupVersion();
+  if (!obj["metadata"].is_object()) obj["metadata"] = Json::object();
   Json& meta = obj["metadata"];
   const std::string requested = meta.is_object() ? meta.value("name", "") : "";
   const std::string generate(jsonx::Str(obj, "metadata.generateName"));
@@ -174,6 +179,8 @@ Result<ObjectPtr> GenericRegistry::Create(const Kind& kind, const std::string& n
 Result<Json> GenericRegistry::PrepareUpdate(const Kind& kind, const std::string& ns, const std::string& name, Json obj,
                                             const Json& old, const WriteOptions& opts) const {
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
+  obj["kind"] = kind.info.kind;
+  obj["apiVersion"] = kind.info.GroupVersion();
   Json& meta = obj["metadata"];
   const Json& old_meta = old["metadata"];
   // What clients cannot change: identity, creation, deletion state, generation.
