@@ -1,5 +1,6 @@
 #include "controllers/controller_manager.h"
 
+#include "controllers/daemonset/daemon_set_controller.h"
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
@@ -26,6 +27,7 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   cs.push_back(std::make_unique<DeploymentController>(ctx));
   cs.push_back(std::make_unique<EndpointsController>(ctx));
   cs.push_back(std::make_unique<StatefulSetController>(ctx));
+  cs.push_back(std::make_unique<DaemonSetController>(ctx));
   for (auto& c : cs) c->Register(*ctx.informer);
   if (auto s = ctx.informer->Start(); !s) return s.take_error();
   for (auto& c : cs) c->Start();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include <boost/asio/thread_pool.hpp>
@@ -259,6 +260,32 @@ TEST_F(ControllersTest, StatefulSetCreatesOrderedPodsAndClaims) {
   ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
   EXPECT_FALSE(objects_->Get(Kind("", "pods"), "default", "db-2").ok());
   EXPECT_TRUE(objects_->Get(Kind("", "persistentvolumeclaims"), "default", "data-db-2").ok());
+}
+
+TEST_F(ControllersTest, DaemonSetRunsOnePodPerMatchingNode) {
+  for (const char* n : {"n1", "n2", "n3"}) {
+    Json node = {{"metadata", {{"name", n}, {"labels", {{"disk", std::string(n) == "n3" ? "hdd" : "ssd"}}}}}};
+    ASSERT_TRUE(objects_->Create(Kind("", "nodes"), "", node).ok());
+  }
+  Json ds = Json::parse(R"({"metadata":{"name":"agent","namespace":"default"},
+    "spec":{"selector":{"matchLabels":{"app":"agent"}},
+      "template":{"metadata":{"labels":{"app":"agent"}},
+        "spec":{"nodeSelector":{"disk":"ssd"},"containers":[{"name":"c","image":"agent:1"}]}}}})");
+  ASSERT_TRUE(objects_->Create(Kind("apps", "daemonsets"), "default", ds).ok());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
+  std::set<std::string> nodes;
+  for (const auto& p : List("pods", "default")) {
+    nodes.insert(p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                  ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0].get<std::string>());
+  }
+  EXPECT_EQ(nodes, (std::set<std::string>{"n1", "n2"}));
+  ASSERT_TRUE(Eventually([&] {
+    auto d = objects_->GetJson(Kind("apps", "daemonsets"), "default", "agent");
+    return d && jsonx::Int(*d, "status.desiredNumberScheduled") == 2 && jsonx::Int(*d, "status.currentNumberScheduled") == 2;
+  }));
+  // A node leaving takes its daemon pod with it.
+  ASSERT_TRUE(objects_->Delete(Kind("", "nodes"), "", "n2").ok());
+  EXPECT_TRUE(Eventually([&] { return List("pods", "default").size() == 1; }));
 }
 
 TEST(PodTemplateHash, StableAndSafeAlphabet) {
