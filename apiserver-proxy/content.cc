@@ -1,5 +1,9 @@
 #include "apiserver-proxy/content.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
 #include "libs/resource/status.h"
 
 namespace vkube::apiserver {
@@ -50,6 +54,52 @@ Negotiated NegotiateAccept(std::string_view accept) {
   }
   n.acceptable = json_ok || n.table;
   return n;
+}
+
+DiscoveryFormat NegotiateDiscovery(std::string_view accept, bool aggregated_allowed) {
+  if (Trim(accept).empty()) return DiscoveryFormat::kLegacy;
+  struct Candidate {
+    DiscoveryFormat format;
+    double q;
+  };
+  std::vector<Candidate> candidates;
+  std::size_t start = 0;
+  while (start <= accept.size()) {
+    auto comma = accept.find(',', start);
+    std::string_view item =
+        Trim(accept.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    start = comma == std::string_view::npos ? accept.size() + 1 : comma + 1;
+    auto semi = item.find(';');
+    std::string_view type = Trim(item.substr(0, semi));
+    std::string_view as, g, v;
+    double q = 1.0;
+    while (semi != std::string_view::npos) {
+      auto next = item.find(';', semi + 1);
+      std::string_view param =
+          Trim(item.substr(semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
+      auto eq = param.find('=');
+      if (eq != std::string_view::npos) {
+        std::string_view k = Trim(param.substr(0, eq)), val = Trim(param.substr(eq + 1));
+        if (k == "as") as = val;
+        if (k == "g") g = val;
+        if (k == "v") v = val;
+        if (k == "q") q = std::strtod(std::string(val).c_str(), nullptr);
+      }
+      semi = next;
+    }
+    if (q <= 0) continue;
+    if (as.empty()) {
+      if (type == "application/json" || type == "*/*" || type == "application/*" || type == "application/yaml") {
+        candidates.push_back({DiscoveryFormat::kLegacy, q});
+      }
+    } else if (aggregated_allowed && type == "application/json" && as == "APIGroupDiscoveryList" &&
+               g == "apidiscovery.k8s.io") {
+      if (v == "v2") candidates.push_back({DiscoveryFormat::kAggregatedV2, q});
+      if (v == "v2beta1") candidates.push_back({DiscoveryFormat::kAggregatedV2Beta1, q});
+    }
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.q > b.q; });
+  return candidates.empty() ? DiscoveryFormat::kNotAcceptable : candidates.front().format;
 }
 
 IncludeObject ParseIncludeObject(std::string_view v) {

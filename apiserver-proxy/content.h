@@ -20,6 +20,17 @@ struct Negotiated {
 
 Negotiated NegotiateAccept(std::string_view accept);
 
+// Discovery documents: legacy (APIGroupList, APIVersions, APIResourceList) or aggregated
+// (apidiscovery.k8s.io APIGroupDiscoveryList, served only for /api and /apis).
+enum class DiscoveryFormat { kLegacy, kAggregatedV2, kAggregatedV2Beta1, kNotAcceptable };
+inline constexpr std::string_view kAggregatedDiscoveryV2 =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+inline constexpr std::string_view kAggregatedDiscoveryV2Beta1 =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+// First acceptable format in the client's order of preference (q values honoured, q=0 refuses).
+// `aggregated_allowed` false (paths other than /api and /apis): aggregated types do not match.
+DiscoveryFormat NegotiateDiscovery(std::string_view accept, bool aggregated_allowed);
+
 enum class IncludeObject { kNone, kMetadata, kObject };
 IncludeObject ParseIncludeObject(std::string_view v);
 
