@@ -4,6 +4,7 @@
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/job/job_controller.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
 #include "controllers/rootcacert/root_ca_controller.h"
@@ -28,6 +29,8 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   cs.push_back(std::make_unique<EndpointsController>(ctx));
   cs.push_back(std::make_unique<StatefulSetController>(ctx));
   cs.push_back(std::make_unique<DaemonSetController>(ctx));
+  // Kinds some registries may not serve (e.g. a trimmed test registry): only when present.
+  if (ctx.objects->Find("batch", "jobs") != nullptr) cs.push_back(std::make_unique<JobController>(ctx));
   for (auto& c : cs) c->Register(*ctx.informer);
   if (auto s = ctx.informer->Start(); !s) return s.take_error();
   for (auto& c : cs) c->Start();

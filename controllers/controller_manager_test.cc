@@ -18,6 +18,20 @@ namespace {
 
 namespace jsonx = resource::jsonx;
 
+// The built-in kinds plus batch/v1 jobs with a generic strategy, so the Job controller is tested
+// whatever the registry's own batch support.
+std::shared_ptr<const resource::Registry> WithBatch(const std::shared_ptr<const resource::Registry>& base) {
+  if (base->Find("batch", "v1", "jobs") != nullptr) return base;
+  std::vector<resource::Kind> kinds = base->kinds();
+  resource::Kind job;
+  job.info = {.group = "batch", .version = "v1", .resource = "jobs", .kind = "Job", .singular = "job",
+              .namespaced = true, .has_status = true};
+  job.strategy = std::make_shared<resource::Strategy>(
+      resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "Job"});
+  kinds.push_back(std::move(job));
+  return std::make_shared<const resource::Registry>(std::move(kinds));
+}
+
 class ControllersTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -26,7 +40,7 @@ class ControllersTest : public ::testing::Test {
     auto st = store::SqliteStore::Open({.path = dir_ + "/store.db"});
     ASSERT_TRUE(st.ok());
     store_ = std::move(*st);
-    objects_ = std::make_shared<registry::GenericRegistry>(store_, resource::Registry::BuiltIn());
+    objects_ = std::make_shared<registry::GenericRegistry>(store_, WithBatch(resource::Registry::BuiltIn()));
     ASSERT_TRUE(objects_->Create(Kind("", "namespaces"), "", Json{{"metadata", {{"name", "default"}}}}).ok());
     auto m = ControllerManager::Start(ControllerContext{.tenant = "t1",
                                                         .objects = objects_,
@@ -286,6 +300,67 @@ TEST_F(ControllersTest, DaemonSetRunsOnePodPerMatchingNode) {
   // A node leaving takes its daemon pod with it.
   ASSERT_TRUE(objects_->Delete(Kind("", "nodes"), "", "n2").ok());
   EXPECT_TRUE(Eventually([&] { return List("pods", "default").size() == 1; }));
+}
+
+TEST_F(ControllersTest, JobRunsToCompleteWhenItsPodsSucceed) {
+  Json job = Json::parse(R"({"metadata":{"name":"pi","namespace":"default"},
+    "spec":{"completions":3,"parallelism":2,"backoffLimit":1,
+      "template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"perl"}]}}}})");
+  ASSERT_TRUE(objects_->Create(Kind("batch", "jobs"), "default", job).ok());
+  auto finish = [&](const char* phase) {
+    for (const auto& p : List("pods", "default")) {
+      if (jsonx::Str(p, "status.phase") == "Succeeded" || jsonx::Str(p, "status.phase") == "Failed") continue;
+      (void)objects_->GuaranteedUpdate(
+          Kind("", "pods"), "default", jsonx::Str(p, "metadata.name"),
+          [&](const Json& c) -> Result<Json> {
+            Json n = c;
+            n["status"] = {{"phase", phase}};
+            return n;
+          },
+          registry::WriteOptions{.subresource = "status"});
+      return;  // one at a time
+    }
+  };
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));  // parallelism
+  for (const auto& p : List("pods", "default")) {
+    EXPECT_EQ(p["metadata"]["labels"]["job-name"], "pi");
+    EXPECT_EQ(p["metadata"]["ownerReferences"][0]["kind"], "Job");
+  }
+  ASSERT_TRUE(Eventually([&] {
+    finish("Succeeded");
+    auto j = objects_->GetJson(Kind("batch", "jobs"), "default", "pi");
+    const Json& conds = jsonx::At(*j, "status.conditions");
+    return conds.is_array() && !conds.empty() && conds.back()["type"] == "Complete";
+  }));
+  auto j = objects_->GetJson(Kind("batch", "jobs"), "default", "pi");
+  EXPECT_EQ((*j)["status"]["succeeded"], 3);
+  EXPECT_TRUE((*j)["status"].contains("completionTime"));
+  EXPECT_EQ(List("pods", "default").size(), 3u);  // finished pods stay (logs), none more created
+}
+
+TEST_F(ControllersTest, JobFailsAfterBackoffLimit) {
+  Json job = Json::parse(R"({"metadata":{"name":"bad","namespace":"default"},
+    "spec":{"backoffLimit":1,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"x"}]}}}})");
+  ASSERT_TRUE(objects_->Create(Kind("batch", "jobs"), "default", job).ok());
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& p : List("pods", "default")) {
+      if (jsonx::Str(p, "status.phase") == "Failed") continue;
+      (void)objects_->GuaranteedUpdate(
+          Kind("", "pods"), "default", jsonx::Str(p, "metadata.name"),
+          [](const Json& c) -> Result<Json> {
+            Json n = c;
+            n["status"] = {{"phase", "Failed"}};
+            return n;
+          },
+          registry::WriteOptions{.subresource = "status"});
+    }
+    auto j = objects_->GetJson(Kind("batch", "jobs"), "default", "bad");
+    const Json& conds = jsonx::At(*j, "status.conditions");
+    return conds.is_array() && !conds.empty() && conds.back()["type"] == "Failed";
+  }));
+  auto j = objects_->GetJson(Kind("batch", "jobs"), "default", "bad");
+  EXPECT_EQ((*j)["status"]["conditions"].back()["reason"], "BackoffLimitExceeded");
+  EXPECT_EQ((*j)["status"]["failed"], 2);
 }
 
 TEST(PodTemplateHash, StableAndSafeAlphabet) {
