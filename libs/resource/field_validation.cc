@@ -42,7 +42,13 @@ class FieldTreeCompiler {
     std::uint32_t idx = Allocate();
     if (failed_) return std::nullopt;
     by_ref_.emplace(std::move(name), idx);  // before descending: recursive schemas end here
-    if (!Fill(idx, *schema, depth + 1)) return std::nullopt;
+    // Structural rules hold for a custom resource's own (inline) schema only: what it references
+    // (ObjectMeta and its FieldsV1) are built-in Go types.
+    const Mode saved = mode_;
+    if (depth > 0) mode_ = Mode::kBuiltin;
+    const bool ok = Fill(idx, *schema, depth + 1);
+    mode_ = saved;
+    if (!ok) return std::nullopt;
     return idx;
   }
 

@@ -13,10 +13,13 @@ json Definitions() {
   return json::parse(R"({
     "meta.ObjectMeta": {"type": "object", "properties": {
       "name": {"type": "string"}, "namespace": {"type": "string"},
+      "managedFields": {"type": "array", "items": {"type": "object", "properties": {
+        "manager": {"type": "string"}, "fieldsV1": {"$ref": "#/definitions/meta.FieldsV1"}}}},
       "labels": {"type": "object", "additionalProperties": {"type": "string"}},
       "ownerReferences": {"type": "array", "items": {"$ref": "#/definitions/meta.OwnerReference"}}}},
     "meta.OwnerReference": {"type": "object", "properties": {"name": {"type": "string"}, "uid": {"type": "string"}}},
     "runtime.RawExtension": {"type": "object"},
+    "meta.FieldsV1": {"type": "object"},
     "intstr.IntOrString": {"type": "string", "format": "int-or-string"},
     "core.Container": {"type": "object", "required": ["name"], "properties": {
       "name": {"type": "string"}, "image": {"type": "string"},
@@ -123,7 +126,8 @@ TEST_F(FieldValidationTest, StructuralSchemasPruneEmptyObjectsAndKnowObjectMeta)
   defs_["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"] = defs_["meta.ObjectMeta"];
   auto tree = FieldTree::CompileSchema(crd, Lookup());
   ASSERT_NE(tree, nullptr);
-  auto issues = FindFieldIssues(R"({"apiVersion":"example.com/v1","kind":"Foo","metadata":{"name":"a","bad":1},
+  auto issues = FindFieldIssues(R"({"apiVersion":"example.com/v1","kind":"Foo","metadata":{"name":"a","bad":1,
+      "managedFields":[{"manager":"m","fieldsV1":{"f:spec":{"f:replicas":{}}}}]},
       "spec":{"replicas":1,"config":{"k":"v"},"raw":{"k":"v"},"port":"80","other":1}})",
                                 *tree);
   EXPECT_EQ(issues.messages, (std::vector<std::string>{R"(unknown field "metadata.bad")",
