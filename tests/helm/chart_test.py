@@ -620,8 +620,9 @@ class ChartOnVkubeTest(harness.ServerTestCase):
         # Uninstall removes every object of the release, and only that release.
         for release, ns in tenants.items():
             p = self.helm("uninstall", release, "--namespace", ns, "--wait", "--timeout", "60s", check=False)
-            self.assertEqual(p.returncode, 0, f"helm uninstall {release} failed:\n{p.stdout}\n{p.stderr}")
+            # The release's objects first: Helm deletes them before it purges its own release records.
             self.assert_release_objects(release, ns, False, [(k, n.format(r=release)) for k, n in kinds])
+            self.assertEqual(p.returncode, 0, f"helm uninstall {release} failed:\n{p.stdout}\n{p.stderr}")
             self.assertEqual(self.kubectl("get", "secrets", "-n", ns, "-l", "owner=helm", "-o", "name").stdout.strip(),
                              "", "helm release records left behind")
             self.assertEqual(json.loads(self.helm("list", "--namespace", ns, "-o", "json").stdout), [])
