@@ -1,5 +1,6 @@
 #include "controllers/controller_manager.h"
 
+#include "controllers/cronjob/cron_job_controller.h"
 #include "controllers/daemonset/daemon_set_controller.h"
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/endpoints/endpoints_controller.h"
@@ -31,6 +32,7 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   cs.push_back(std::make_unique<DaemonSetController>(ctx));
   // Kinds some registries may not serve (e.g. a trimmed test registry): only when present.
   if (ctx.objects->Find("batch", "jobs") != nullptr) cs.push_back(std::make_unique<JobController>(ctx));
+  if (ctx.objects->Find("batch", "cronjobs") != nullptr) cs.push_back(std::make_unique<CronJobController>(ctx));
   for (auto& c : cs) c->Register(*ctx.informer);
   if (auto s = ctx.informer->Start(); !s) return s.take_error();
   for (auto& c : cs) c->Start();

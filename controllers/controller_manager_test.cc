@@ -29,6 +29,12 @@ std::shared_ptr<const resource::Registry> WithBatch(const std::shared_ptr<const 
   job.strategy = std::make_shared<resource::Strategy>(
       resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "Job"});
   kinds.push_back(std::move(job));
+  resource::Kind cj;
+  cj.info = {.group = "batch", .version = "v1", .resource = "cronjobs", .kind = "CronJob", .singular = "cronjob",
+             .namespaced = true, .has_status = true};
+  cj.strategy = std::make_shared<resource::Strategy>(
+      resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "CronJob"});
+  kinds.push_back(std::move(cj));
   return std::make_shared<const resource::Registry>(std::move(kinds));
 }
 
@@ -361,6 +367,35 @@ TEST_F(ControllersTest, JobFailsAfterBackoffLimit) {
   auto j = objects_->GetJson(Kind("batch", "jobs"), "default", "bad");
   EXPECT_EQ((*j)["status"]["conditions"].back()["reason"], "BackoffLimitExceeded");
   EXPECT_EQ((*j)["status"]["failed"], 2);
+}
+
+TEST_F(ControllersTest, CronJobCreatesJobForMissedScheduleAndTracksIt) {
+  Json cj = Json::parse(R"({"metadata":{"name":"tick","namespace":"default"},
+    "spec":{"schedule":"*/1 * * * *","concurrencyPolicy":"Forbid","jobTemplate":{"metadata":{"labels":{"app":"tick"}},
+      "spec":{"template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}}}})");
+  ASSERT_TRUE(objects_->Create(Kind("batch", "cronjobs"), "default", cj).ok());
+  // Pretend the last run was two minutes ago: one run is due now.
+  const std::string two_min_ago = FormatRfc3339(std::chrono::system_clock::now() - std::chrono::minutes(2));
+  ASSERT_TRUE(objects_->GuaranteedUpdate(
+                  Kind("batch", "cronjobs"), "default", "tick",
+                  [&](const Json& c) -> Result<Json> {
+                    Json n = c;
+                    n["status"] = {{"lastScheduleTime", two_min_ago}};
+                    return n;
+                  },
+                  registry::WriteOptions{.subresource = "status"})
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return List("batch/jobs", "default").size() == 1; }));
+  Json job = List("batch/jobs", "default")[0];
+  EXPECT_EQ(jsonx::Str(job, "metadata.name").rfind("tick-", 0), 0u);
+  EXPECT_EQ(job["metadata"]["labels"]["app"], "tick");
+  EXPECT_EQ(job["metadata"]["ownerReferences"][0]["kind"], "CronJob");
+  ASSERT_TRUE(Eventually([&] {
+    auto c = objects_->GetJson(Kind("batch", "cronjobs"), "default", "tick");
+    return c && jsonx::Size(*c, "status.active") == 1 && jsonx::Str(*c, "status.lastScheduleTime") != two_min_ago;
+  })) << objects_->GetJson(Kind("batch", "cronjobs"), "default", "tick")->dump();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(List("batch/jobs", "default").size(), 1u);  // Forbid: no second job while one runs
 }
 
 TEST(PodTemplateHash, StableAndSafeAlphabet) {

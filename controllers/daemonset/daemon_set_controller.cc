@@ -4,6 +4,7 @@
 
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/framework/object_util.h"
+#include "controllers/framework/status_update.h"
 #include "controllers/framework/pod_control.h"
 #include "libs/core/log.h"
 #include "libs/resource/json_access.h"
@@ -164,15 +165,7 @@ Outcome DaemonSetController::Reconcile(const std::string& key) {
   }
   if (next != status) {
     const resource::Kind* kind = ctx_.objects->Find("apps", "daemonsets");
-    auto res = ctx_.objects->GuaranteedUpdate(
-        *kind, ns, name,
-        [&](const Json& c) -> Result<Json> {
-          Json n = c;
-          n["status"] = next;
-          return n;
-        },
-        registry::WriteOptions{.subresource = "status"});
-    if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *kind, ds, next); !s) return Outcome::kRetry;
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": daemonset " << key << ": " << st.error().message;

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "controllers/framework/object_util.h"
+#include "controllers/framework/status_update.h"
 #include "libs/core/log.h"
 #include "libs/resource/json_access.h"
 #include "libs/resource/selector.h"
@@ -162,6 +163,8 @@ Status DeploymentController::ScaleRs(Rs& rs, std::int64_t replicas, const Json& 
                                               n["spec"]["replicas"] = replicas;
                                               n["metadata"]["annotations"][kDesired] = std::to_string(desired);
                                               n["metadata"]["annotations"][kMaxReplicas] = std::to_string(desired + surge);
+                                              // Scaling from a stale view of the set is refused.
+                                              n["metadata"]["resourceVersion"] = jsonx::Str(rs.obj, "metadata.resourceVersion");
                                               return n;
                                             });
   if (!res) return res.take_error();
@@ -402,16 +405,10 @@ Outcome DeploymentController::Reconcile(const std::string& key) {
   const Json rev = nrs ? Json(std::to_string(RevisionOf(nrs->obj))) : Json();
   const bool rev_changed = nrs && jsonx::Child(jsonx::At(d, "metadata.annotations"), kRevision) != rev;
   if (next != status || rev_changed) {
-    auto res = ctx_.objects->GuaranteedUpdate(
-        *dkind, ns, name,
-        [&](const Json& c) -> Result<Json> {
-          Json n = c;
-          n["status"] = next;
-          if (rev_changed) n["metadata"]["annotations"][kRevision] = rev;
-          return n;
-        },
-        registry::WriteOptions{.subresource = "status"});
-    if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
+    auto s = UpdateStatus(*ctx_.objects, *dkind, d, next, [&](Json& n) {
+      if (rev_changed) n["metadata"]["annotations"][kRevision] = rev;
+    });
+    if (!s) return Outcome::kRetry;
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": deployment " << key << ": " << st.error().message;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "controllers/framework/object_util.h"
+#include "controllers/framework/status_update.h"
 #include "controllers/framework/parallel.h"
 #include "controllers/framework/pod_control.h"
 #include "libs/core/log.h"
@@ -244,15 +245,7 @@ Outcome JobController::Reconcile(const std::string& key) {
     SetCondition(next, "Suspended", "False", "JobResumed", "Job resumed", now);
   }
   if (next != status) {
-    auto res = ctx_.objects->GuaranteedUpdate(
-        *job_kind, ns, name,
-        [&](const Json& c) -> Result<Json> {
-          Json n = c;
-          n["status"] = next;
-          return n;
-        },
-        registry::WriteOptions{.subresource = "status"});
-    if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *job_kind, job, next); !s) return Outcome::kRetry;
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": job " << key << ": " << st.error().message;

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "controllers/framework/object_util.h"
+#include "controllers/framework/status_update.h"
 #include "controllers/framework/parallel.h"
 #include "controllers/framework/pod_control.h"
 #include "libs/core/log.h"
@@ -227,15 +228,7 @@ Outcome ReplicaSetController::Reconcile(const std::string& key) {
   }
   if (next != status) {
     const resource::Kind* kind = ctx_.objects->Find(group_, resource_);
-    auto res = ctx_.objects->GuaranteedUpdate(
-        *kind, ns, name,
-        [&](const Json& c) -> Result<Json> {
-          Json n = c;
-          n["status"] = next;
-          return n;
-        },
-        registry::WriteOptions{.subresource = "status"});
-    if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *kind, rs, next); !s) return Outcome::kRetry;
   }
   if (min_ready > 0 && available < ready) EnqueueAfter(key, std::chrono::seconds(min_ready));
   if (!manage) {

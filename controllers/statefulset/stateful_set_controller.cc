@@ -5,6 +5,7 @@
 
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/framework/object_util.h"
+#include "controllers/framework/status_update.h"
 #include "controllers/framework/pod_control.h"
 #include "libs/core/log.h"
 #include "libs/resource/json_access.h"
@@ -232,15 +233,7 @@ Outcome StatefulSetController::Reconcile(const std::string& key) {
   }
   if (next != status) {
     const resource::Kind* kind = ctx_.objects->Find("apps", "statefulsets");
-    auto res = ctx_.objects->GuaranteedUpdate(
-        *kind, ns, name,
-        [&](const Json& c) -> Result<Json> {
-          Json n = c;
-          n["status"] = next;
-          return n;
-        },
-        registry::WriteOptions{.subresource = "status"});
-    if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *kind, set, next); !s) return Outcome::kRetry;
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": statefulset " << key << ": " << st.error().message;
