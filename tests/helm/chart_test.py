@@ -534,7 +534,7 @@ class ChartOnVkubeTest(harness.ServerTestCase):
             with self.subTest(values=name):
                 ns = f"dry-{name}"
                 self.ensure_namespace(ns)
-                docs = render("t1", ns, values)
+                docs = render("t1", ns, values, tests=True)  # the helm test hook Pod is validated too
                 missing = unserved(docs, served)
                 if missing:
                     skipped[name] = missing
