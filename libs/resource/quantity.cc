@@ -1,6 +1,7 @@
 #include "libs/resource/quantity.h"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace vkube::resource {
@@ -71,6 +72,7 @@ std::optional<Quantity> Quantity::Parse(std::string_view text) {
   digits = nz == std::string::npos ? "0" : digits.substr(nz);
 
   Quantity q;
+  q.binary_ = suffix->base2 > 0;
   const int exp10 = suffix->base10 - frac_digits + 9;  // scale to nano units
   q.approx_ = std::stold(digits) * std::pow(10.0L, suffix->base10 - frac_digits) * std::pow(2.0L, suffix->base2);
   if (negative) q.approx_ = -q.approx_;
@@ -132,6 +134,55 @@ Quantity& Quantity::operator+=(const Quantity& o) {
   }
   nano_ += o.nano_;
   return *this;
+}
+
+Quantity& Quantity::operator-=(const Quantity& o) {
+  Quantity neg = o;
+  neg.nano_ = -neg.nano_;
+  neg.approx_ = -neg.approx_;
+  return *this += neg;
+}
+
+std::string Quantity::String() const {
+  if (overflow_) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%Lg", approx_);
+    return buf;
+  }
+  const bool negative = nano_ < 0;
+  QuantityInt v = negative ? -nano_ : nano_;
+  auto digits = [](QuantityInt x) {
+    std::string out;
+    do {
+      out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(x % 10)));
+      x /= 10;
+    } while (x > 0);
+    return out;
+  };
+  const QuantityInt kNano = 1000000000;
+  std::string text;
+  if (v == 0) {
+    text = "0";
+  } else if (binary_ && v % kNano == 0 && (v / kNano) % 1024 == 0) {
+    QuantityInt units = v / kNano;
+    static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    int i = 0;
+    while (i < 6 && units % 1024 == 0) {
+      units /= 1024;
+      ++i;
+    }
+    text = digits(units) + kBinary[i];
+  } else {
+    // Decimal: the largest exponent (multiple of 3) that keeps an integer mantissa.
+    static constexpr const char* kDecimal[] = {"n", "u", "m", "", "k", "M", "G", "T", "P", "E"};
+    int i = 0;
+    while (i < 9 && v % 1000 == 0) {
+      v /= 1000;
+      ++i;
+    }
+    text = digits(v) + kDecimal[i];
+  }
+  return negative ? "-" + text : text;
 }
 
 std::partial_ordering Quantity::operator<=>(const Quantity& o) const {

@@ -3,6 +3,7 @@
 // the pod QoS class. Canonical re-formatting is not done (values are kept as the client sent them).
 #include <compare>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,10 @@ class Quantity {
   static std::optional<Quantity> FromJson(const nlohmann::json& v);
 
   Quantity& operator+=(const Quantity& o);
+  Quantity& operator-=(const Quantity& o);
+  // Canonical text as kube prints a Quantity: binary suffixes (Ki, Mi, ...) when it was written
+  // with one and stays a multiple, otherwise decimal with an exponent of 3 ("1500m", "2k", "3").
+  std::string String() const;
   bool IsZero() const { return !overflow_ && nano_ == 0; }
   std::partial_ordering operator<=>(const Quantity& o) const;
   bool operator==(const Quantity& o) const { return (*this <=> o) == std::partial_ordering::equivalent; }
@@ -28,6 +33,7 @@ class Quantity {
   QuantityInt nano_ = 0;      // value in units of 1e-9, rounded up (as kube's ScaledValue does)
   long double approx_ = 0;  // used when the exact value does not fit
   bool overflow_ = false;
+  bool binary_ = false;     // written with a binary suffix (BinarySI); kept by sums, as in kube
 };
 
 inline constexpr std::string_view kQuantityRegexMessage =

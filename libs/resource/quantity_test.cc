@@ -42,3 +42,31 @@ TEST(Quantity, JsonNumbersAreQuantities) {
 
 }  // namespace
 }  // namespace vkube::resource
+
+namespace vkube::resource {
+namespace {
+
+std::string Canonical(const char* text) { return Quantity::Parse(text)->String(); }
+
+TEST(QuantityString, CanonicalFormsLikeKube) {
+  EXPECT_EQ(Canonical("500m"), "500m");
+  EXPECT_EQ(Canonical("1.5"), "1500m");
+  EXPECT_EQ(Canonical("2000"), "2k");
+  EXPECT_EQ(Canonical("3"), "3");
+  EXPECT_EQ(Canonical("0"), "0");
+  EXPECT_EQ(Canonical("1Gi"), "1Gi");
+  EXPECT_EQ(Canonical("1536Mi"), "1536Mi");
+  EXPECT_EQ(Canonical("2048Ki"), "2Mi");
+  EXPECT_EQ(Canonical("1G"), "1G");
+  Quantity sum = *Quantity::Parse("250m");
+  sum += *Quantity::Parse("750m");
+  EXPECT_EQ(sum.String(), "1");
+  Quantity mem = *Quantity::Parse("512Mi");
+  mem += *Quantity::Parse("512Mi");
+  EXPECT_EQ(mem.String(), "1Gi");
+  mem -= *Quantity::Parse("1Gi");
+  EXPECT_EQ(mem.String(), "0");
+}
+
+}  // namespace
+}  // namespace vkube::resource
