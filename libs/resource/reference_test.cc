@@ -41,7 +41,7 @@ class Reference : public ::testing::Test {
 TEST_F(Reference, TableColumnsMatchKubeApiserver) {
   for (const auto& k : reg_->kinds()) {
     std::string group = k.info.group.empty() ? "core" : k.info.group;
-    auto ref = Load("tables/" + group + "__v1__" + k.info.resource + ".json");
+    auto ref = Load("tables/" + group + "__" + k.info.version + "__" + k.info.resource + ".json");
     ASSERT_TRUE(ref) << k.info.resource;
     const auto& cols = k.strategy->Columns();
     const json& want = (*ref)["columnDefinitions"];
@@ -79,30 +79,32 @@ TEST_F(Reference, CoreDiscoveryMatchesKubeApiserver) {
   }
 }
 
-TEST_F(Reference, AppsAggregatedDiscoveryMatchesKubeApiserver) {
-  auto ref = Load("discovery/aggregated-apis.json");
-  ASSERT_TRUE(ref);
-  const json* apps = nullptr;
-  for (const auto& g : (*ref)["items"]) {
-    if (g["metadata"]["name"] == "apps") apps = &g;
-  }
-  ASSERT_NE(apps, nullptr);
-  const json& resources = (*apps)["versions"][0]["resources"];
+// Every served kind of every group against aggregated discovery (/api and /apis).
+TEST_F(Reference, AggregatedDiscoveryMatchesKubeApiserver) {
+  auto core = Load("discovery/aggregated-api.json");
+  auto groups = Load("discovery/aggregated-apis.json");
+  ASSERT_TRUE(core && groups);
   for (const auto& k : reg_->kinds()) {
-    if (k.info.group != "apps") continue;
+    const json& doc = k.info.group.empty() ? *core : *groups;
     const json* found = nullptr;
-    for (const auto& r : resources) {
-      if (r["resource"] == k.info.resource) found = &r;
+    for (const auto& g : doc["items"]) {
+      if (g["metadata"].value("name", "") != k.info.group) continue;
+      for (const auto& ver : g["versions"]) {
+        if (ver["version"] != k.info.version) continue;
+        for (const auto& r : ver["resources"]) {
+          if (r["resource"] == k.info.resource) found = &r;
+        }
+      }
     }
-    ASSERT_NE(found, nullptr) << k.info.resource;
-    EXPECT_EQ((*found)["singularResource"], k.info.singular);
-    EXPECT_EQ((*found)["responseKind"]["kind"], k.info.kind);
-    EXPECT_EQ((*found)["scope"], k.info.namespaced ? "Namespaced" : "Cluster");
+    ASSERT_NE(found, nullptr) << k.info.GroupVersion() << " " << k.info.resource;
+    EXPECT_EQ((*found)["singularResource"], k.info.singular) << k.info.resource;
+    EXPECT_EQ((*found)["responseKind"]["kind"], k.info.kind) << k.info.resource;
+    EXPECT_EQ((*found)["scope"], k.info.namespaced ? "Namespaced" : "Cluster") << k.info.resource;
     EXPECT_EQ(Strings(found->value("shortNames", json())), k.info.short_names) << k.info.resource;
     EXPECT_EQ(Strings(found->value("categories", json())), k.info.categories) << k.info.resource;
     EXPECT_EQ(Strings((*found)["verbs"]), k.info.verbs) << k.info.resource;
     bool has_status = false;
-    for (const auto& s : found->value("subresources", json::array())) has_status |= s["subresource"] == "status";
+    for (const auto& sub : found->value("subresources", json::array())) has_status |= sub["subresource"] == "status";
     EXPECT_EQ(has_status, k.info.has_status) << k.info.resource;
   }
 }

@@ -10,12 +10,12 @@ namespace {
 const std::vector<std::string> kAllVerbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update",
                                             "watch"};
 
-Kind Make(std::string group, std::string resource, std::string kind, std::string singular, bool namespaced,
+Kind Make(std::string group, std::string version, std::string resource, std::string kind, std::string singular, bool namespaced,
           std::vector<std::string> short_names, std::vector<std::string> categories, bool has_status,
           std::shared_ptr<const Strategy> strategy, std::vector<std::string> verbs = kAllVerbs) {
   Kind k;
   k.info.group = std::move(group);
-  k.info.version = "v1";
+  k.info.version = std::move(version);
   k.info.resource = std::move(resource);
   k.info.kind = std::move(kind);
   k.info.singular = std::move(singular);
@@ -33,29 +33,45 @@ Kind Make(std::string group, std::string resource, std::string kind, std::string
 std::shared_ptr<const Registry> Registry::BuiltIn() {
   std::vector<Kind> kinds;
   // core/v1, as kube-apiserver 1.32 reports them in discovery.
-  kinds.push_back(Make("", "configmaps", "ConfigMap", "configmap", true, {"cm"}, {}, false, MakeConfigMapStrategy()));
-  kinds.push_back(Make("", "endpoints", "Endpoints", "endpoints", true, {"ep"}, {}, false, MakeEndpointsStrategy()));
-  kinds.push_back(Make("", "events", "Event", "event", true, {"ev"}, {}, false, MakeEventStrategy()));
-  kinds.push_back(Make("", "namespaces", "Namespace", "namespace", false, {"ns"}, {}, true, MakeNamespaceStrategy(),
+  const std::vector<std::string> kReadOnly = {"get", "list"};
+  kinds.push_back(Make("", "v1", "componentstatuses", "ComponentStatus", "componentstatus", false, {"cs"}, {}, false,
+                       MakeComponentStatusStrategy(), kReadOnly));
+  kinds.push_back(Make("", "v1", "configmaps", "ConfigMap", "configmap", true, {"cm"}, {}, false, MakeConfigMapStrategy()));
+  kinds.push_back(Make("", "v1", "endpoints", "Endpoints", "endpoints", true, {"ep"}, {}, false, MakeEndpointsStrategy()));
+  kinds.push_back(Make("", "v1", "events", "Event", "event", true, {"ev"}, {}, false, MakeEventStrategy()));
+  kinds.push_back(Make("", "v1", "limitranges", "LimitRange", "limitrange", true, {"limits"}, {}, false,
+                       MakeLimitRangeStrategy()));
+  kinds.push_back(Make("", "v1", "namespaces", "Namespace", "namespace", false, {"ns"}, {}, true, MakeNamespaceStrategy(),
                        {"create", "delete", "get", "list", "patch", "update", "watch"}));
-  kinds.push_back(Make("", "nodes", "Node", "node", false, {"no"}, {}, true, MakeNodeStrategy()));
-  kinds.push_back(Make("", "persistentvolumeclaims", "PersistentVolumeClaim", "persistentvolumeclaim", true, {"pvc"}, {},
+  kinds.push_back(Make("", "v1", "nodes", "Node", "node", false, {"no"}, {}, true, MakeNodeStrategy()));
+  kinds.push_back(Make("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", "persistentvolumeclaim", true, {"pvc"}, {},
                        true, MakePersistentVolumeClaimStrategy()));
-  kinds.push_back(Make("", "persistentvolumes", "PersistentVolume", "persistentvolume", false, {"pv"}, {}, true,
+  kinds.push_back(Make("", "v1", "persistentvolumes", "PersistentVolume", "persistentvolume", false, {"pv"}, {}, true,
                        MakePersistentVolumeStrategy()));
-  kinds.push_back(Make("", "pods", "Pod", "pod", true, {"po"}, {"all"}, true, MakePodStrategy()));
-  kinds.push_back(Make("", "secrets", "Secret", "secret", true, {}, {}, false, MakeSecretStrategy()));
-  kinds.push_back(Make("", "serviceaccounts", "ServiceAccount", "serviceaccount", true, {"sa"}, {}, false,
+  kinds.push_back(Make("", "v1", "pods", "Pod", "pod", true, {"po"}, {"all"}, true, MakePodStrategy()));
+  kinds.push_back(Make("", "v1", "podtemplates", "PodTemplate", "podtemplate", true, {}, {}, false,
+                       MakePodTemplateStrategy()));
+  kinds.push_back(Make("", "v1", "replicationcontrollers", "ReplicationController", "replicationcontroller", true, {"rc"},
+                       {"all"}, true, MakeReplicationControllerStrategy()));
+  kinds.push_back(Make("", "v1", "resourcequotas", "ResourceQuota", "resourcequota", true, {"quota"}, {}, true,
+                       MakeResourceQuotaStrategy()));
+  kinds.push_back(Make("", "v1", "secrets", "Secret", "secret", true, {}, {}, false, MakeSecretStrategy()));
+  kinds.push_back(Make("", "v1", "serviceaccounts", "ServiceAccount", "serviceaccount", true, {"sa"}, {}, false,
                        MakeServiceAccountStrategy()));
-  kinds.push_back(Make("", "services", "Service", "service", true, {"svc"}, {"all"}, true, MakeServiceStrategy()));
+  kinds.push_back(Make("", "v1", "services", "Service", "service", true, {"svc"}, {"all"}, true, MakeServiceStrategy()));
   // apps/v1
-  kinds.push_back(Make("apps", "daemonsets", "DaemonSet", "daemonset", true, {"ds"}, {"all"}, true, MakeDaemonSetStrategy()));
-  kinds.push_back(Make("apps", "deployments", "Deployment", "deployment", true, {"deploy"}, {"all"}, true,
+  kinds.push_back(Make("apps", "v1", "controllerrevisions", "ControllerRevision", "controllerrevision", true, {}, {}, false,
+                       MakeControllerRevisionStrategy()));
+  kinds.push_back(Make("apps", "v1", "daemonsets", "DaemonSet", "daemonset", true, {"ds"}, {"all"}, true, MakeDaemonSetStrategy()));
+  kinds.push_back(Make("apps", "v1", "deployments", "Deployment", "deployment", true, {"deploy"}, {"all"}, true,
                        MakeDeploymentStrategy()));
-  kinds.push_back(Make("apps", "replicasets", "ReplicaSet", "replicaset", true, {"rs"}, {"all"}, true,
+  kinds.push_back(Make("apps", "v1", "replicasets", "ReplicaSet", "replicaset", true, {"rs"}, {"all"}, true,
                        MakeReplicaSetStrategy()));
-  kinds.push_back(Make("apps", "statefulsets", "StatefulSet", "statefulset", true, {"sts"}, {"all"}, true,
+  kinds.push_back(Make("apps", "v1", "statefulsets", "StatefulSet", "statefulset", true, {"sts"}, {"all"}, true,
                        MakeStatefulSetStrategy()));
+  // batch/v1
+  kinds.push_back(Make("batch", "v1", "cronjobs", "CronJob", "cronjob", true, {"cj"}, {"all"}, true, MakeCronJobStrategy()));
+  kinds.push_back(Make("batch", "v1", "jobs", "Job", "job", true, {}, {"all"}, true, MakeJobStrategy()));
   return std::make_shared<const Registry>(std::move(kinds));
 }
 

@@ -12,10 +12,29 @@ TEST(Registry, BuiltInKinds) {
   auto reg = Registry::BuiltIn();
   std::set<std::string> names;
   for (const auto& k : reg->kinds()) names.insert(k.info.StorageResource());
-  EXPECT_EQ(names, (std::set<std::string>{"configmaps", "endpoints", "events", "namespaces", "nodes",
-                                          "persistentvolumeclaims", "persistentvolumes", "pods", "secrets",
-                                          "serviceaccounts", "services", "apps/daemonsets", "apps/deployments",
-                                          "apps/replicasets", "apps/statefulsets"}));
+  EXPECT_EQ(names, (std::set<std::string>{"componentstatuses",
+                                          "configmaps",
+                                          "endpoints",
+                                          "events",
+                                          "limitranges",
+                                          "namespaces",
+                                          "nodes",
+                                          "persistentvolumeclaims",
+                                          "persistentvolumes",
+                                          "pods",
+                                          "podtemplates",
+                                          "replicationcontrollers",
+                                          "resourcequotas",
+                                          "secrets",
+                                          "serviceaccounts",
+                                          "services",
+                                          "apps/controllerrevisions",
+                                          "apps/daemonsets",
+                                          "apps/deployments",
+                                          "apps/replicasets",
+                                          "apps/statefulsets",
+                                          "batch/cronjobs",
+                                          "batch/jobs"}));
   const Kind* pods = reg->Find("", "v1", "pods");
   ASSERT_NE(pods, nullptr);
   EXPECT_EQ(pods->info.kind, "Pod");
@@ -35,14 +54,17 @@ TEST(Registry, BuiltInKinds) {
 
 TEST(Registry, GroupVersionsCoreFirst) {
   auto gvs = Registry::BuiltIn()->GroupVersions();
-  ASSERT_EQ(gvs.size(), 2u);
+  ASSERT_GE(gvs.size(), 3u);
   EXPECT_EQ(gvs[0], (std::pair<std::string, std::string>{"", "v1"}));
   EXPECT_EQ(gvs[1], (std::pair<std::string, std::string>{"apps", "v1"}));
+  EXPECT_EQ(gvs[2], (std::pair<std::string, std::string>{"batch", "v1"}));
 }
 
 TEST(Registry, StatusSubresourcesAndStrategyTraitsAgree) {
-  std::set<std::string> with_status = {"pods", "services", "namespaces", "nodes", "persistentvolumeclaims",
-                                       "persistentvolumes", "deployments", "replicasets", "statefulsets", "daemonsets"};
+  std::set<std::string> with_status = {"pods",         "services",     "namespaces",       "nodes",
+                                       "persistentvolumeclaims",       "persistentvolumes", "deployments",
+                                       "replicasets",  "statefulsets", "daemonsets",       "replicationcontrollers",
+                                       "resourcequotas", "jobs",       "cronjobs"};
   const auto registry = Registry::BuiltIn();  // keep alive: a temporary in a range-for init dies before the loop
   for (const auto& k : registry->kinds()) {
     EXPECT_EQ(k.info.has_status, with_status.count(k.info.resource) == 1) << k.info.resource;

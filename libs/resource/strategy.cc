@@ -23,6 +23,7 @@ std::vector<std::string> CheckName(NameRule rule, std::string_view name) {
   switch (rule) {
     case NameRule::kDns1123Label: return v::IsDns1123Label(name);
     case NameRule::kDns1035Label: return v::IsDns1035Label(name);
+    case NameRule::kPathSegment: return v::IsValidPathSegmentName(name);
     case NameRule::kDns1123Subdomain: break;
   }
   return v::IsDns1123Subdomain(name);

@@ -31,6 +31,7 @@ enum class NameRule : std::uint8_t {
   kDns1123Subdomain,  // most kinds
   kDns1123Label,      // namespaces
   kDns1035Label,      // services (must start with a letter)
+  kPathSegment,       // RBAC objects: anything but '.', '..' or names containing '/' or '%'
 };
 
 // What the generic behaviour needs to know about a kind.

@@ -167,6 +167,15 @@ std::vector<std::string> IsValidLabelValue(std::string_view value) {
   return errs;
 }
 
+std::vector<std::string> IsValidPathSegmentName(std::string_view value) {
+  if (value == "." || value == "..") return {"may not be '" + std::string(value) + "'"};
+  std::vector<std::string> errs;
+  for (std::string_view bad : {"/", "%"}) {
+    if (value.find(bad) != std::string_view::npos) errs.push_back("may not contain '" + std::string(bad) + "'");
+  }
+  return errs;
+}
+
 std::vector<std::string> IsConfigMapKey(std::string_view value) {
   std::vector<std::string> errs;
   if (value.size() > kDns1123SubdomainMaxLength) errs.push_back(MaxLenError(kDns1123SubdomainMaxLength));

@@ -22,6 +22,8 @@ std::vector<std::string> IsDns1035Label(std::string_view value);
 // Label keys, annotation keys, finalizers: optional DNS-subdomain prefix + "/" + name part.
 std::vector<std::string> IsQualifiedName(std::string_view value);
 std::vector<std::string> IsValidLabelValue(std::string_view value);
+// apimachinery/pkg/api/validation/path: names that are safe as one URL path segment.
+std::vector<std::string> IsValidPathSegmentName(std::string_view value);
 std::vector<std::string> IsConfigMapKey(std::string_view value);
 std::vector<std::string> IsEnvVarName(std::string_view value);
 std::vector<std::string> IsValidPortNum(std::int64_t port);

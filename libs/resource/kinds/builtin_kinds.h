@@ -18,10 +18,19 @@ std::shared_ptr<const Strategy> MakeEndpointsStrategy();
 std::shared_ptr<const Strategy> MakeNodeStrategy();
 std::shared_ptr<const Strategy> MakePersistentVolumeClaimStrategy();
 std::shared_ptr<const Strategy> MakePersistentVolumeStrategy();
+std::shared_ptr<const Strategy> MakeLimitRangeStrategy();
+std::shared_ptr<const Strategy> MakeResourceQuotaStrategy();
+std::shared_ptr<const Strategy> MakePodTemplateStrategy();
+std::shared_ptr<const Strategy> MakeReplicationControllerStrategy();
+std::shared_ptr<const Strategy> MakeComponentStatusStrategy();
 // apps/v1
 std::shared_ptr<const Strategy> MakeDeploymentStrategy();
 std::shared_ptr<const Strategy> MakeReplicaSetStrategy();
 std::shared_ptr<const Strategy> MakeStatefulSetStrategy();
 std::shared_ptr<const Strategy> MakeDaemonSetStrategy();
+std::shared_ptr<const Strategy> MakeControllerRevisionStrategy();
+// batch/v1
+std::shared_ptr<const Strategy> MakeJobStrategy();
+std::shared_ptr<const Strategy> MakeCronJobStrategy();
 
 }  // namespace vkube::resource

@@ -392,6 +392,25 @@ void ValidatePodSpec(const json& spec, const std::string& path, std::vector<Fiel
   ValidateTolerations(jsonx::Child(spec, "tolerations"), path + ".tolerations", errs);
 }
 
+void DefaultPodTemplateSpec(json& tpl) {
+  if (!tpl.is_object()) return;
+  if (json* meta = jsonx::Object(tpl, "metadata")) {
+    if (!meta->contains("creationTimestamp")) (*meta)["creationTimestamp"] = nullptr;
+  }
+  if (json* spec = jsonx::Object(tpl, "spec")) DefaultPodSpec(*spec, /*is_pod=*/false);
+}
+
+void ValidatePodTemplateSpec(const json& tpl, const std::string& path, std::vector<FieldCause>& errs) {
+  const json& meta = jsonx::Child(tpl, "metadata");
+  v::ValidateLabels(jsonx::Child(meta, "labels"), path + ".labels", errs);
+  v::ValidateAnnotations(jsonx::Child(meta, "annotations"), path + ".annotations", errs);
+  const json& spec = jsonx::Child(tpl, "spec");
+  ValidatePodSpec(spec, path + ".spec", errs);
+  if (jsonx::Size(spec, "ephemeralContainers") > 0) {
+    errs.push_back(v::Forbidden(path + ".spec.ephemeralContainers", "ephemeral containers not allowed in pod template"));
+  }
+}
+
 std::string PodQosClass(const json& spec) {
   std::map<std::string, Quantity> requests, limits;
   bool guaranteed = true;

@@ -18,6 +18,14 @@ void DefaultPodSpec(nlohmann::json& spec, bool is_pod);
 // Validation of a pod spec at `path` ("spec" or "spec.template.spec"); appends to errs.
 void ValidatePodSpec(const nlohmann::json& spec, const std::string& path, std::vector<FieldCause>& errs);
 
+// Defaults of a PodTemplateSpec (templates of workloads, jobs, pod templates): the pod spec's
+// defaults and the `creationTimestamp: null` v1 serializes for a template's metadata.
+void DefaultPodTemplateSpec(nlohmann::json& tpl);
+
+// ValidatePodTemplateSpec at `path` ("spec.template", "template"): the template's labels and
+// annotations, its pod spec, and no ephemeral containers.
+void ValidatePodTemplateSpec(const nlohmann::json& tpl, const std::string& path, std::vector<FieldCause>& errs);
+
 // "BestEffort", "Burstable" or "Guaranteed" from the containers' cpu/memory requests and limits.
 std::string PodQosClass(const nlohmann::json& spec);
 

@@ -46,6 +46,34 @@ std::string SelectorText(const json& selector) {
   return sel->String();
 }
 
+std::string FormatLabelSelector(const json& selector) {
+  auto sel = LabelSelector::FromJson(selector);
+  if (!sel) return "<error>";
+  return OrNone(sel->String());
+}
+
+std::string CreatedAt(const json& obj) {
+  auto t = ParseRfc3339(jsonx::Str(obj, "metadata.creationTimestamp"));
+  return t ? FormatRfc3339(*t) : "0001-01-01T00:00:00Z";
+}
+
+std::string IntOrStringText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  return "0";
+}
+
+std::string BoolPtr(const json& v) {
+  if (!v.is_boolean()) return "<unset>";
+  return v.get<bool>() ? "True" : "False";
+}
+
+std::string ListWithMore(const std::vector<std::string>& list, bool more, std::size_t count, std::size_t max) {
+  std::string out = Join(list, ",");
+  if (more) return out + " + " + std::to_string(count - max) + " more...";
+  return out.empty() ? "<unset>" : out;
+}
+
 std::pair<std::string, std::string> ContainerCells(const json& pod_spec) {
   std::vector<std::string> names, images;
   const json& cs = jsonx::Child(pod_spec, "containers");

@@ -28,6 +28,16 @@ std::string OrNone(std::string s);  // "" → "<none>"
 std::string FormatLabels(const json& map);
 // metav1.LabelSelectorAsSelector(sel).String(): "" for null/empty, "<invalid>" on error.
 std::string SelectorText(const json& selector);
+// metav1.FormatLabelSelector: like SelectorText, but "<none>" when it selects everything or nothing.
+std::string FormatLabelSelector(const json& selector);
+// metadata.creationTimestamp as time.RFC3339 in UTC, the "Created At" cell (Go's zero time when absent).
+std::string CreatedAt(const json& obj);
+// intstr.IntOrString.String(): the number or the string as written.
+std::string IntOrStringText(const json& v);
+// printBoolPtr: "True" / "False", "<unset>" when absent.
+std::string BoolPtr(const json& v);
+// listWithMoreString: up to `max` items joined by ",", then " + N more..."; "<unset>" when empty.
+std::string ListWithMore(const std::vector<std::string>& list, bool more, std::size_t count, std::size_t max);
 // layoutContainerCells: container names and images, comma-joined.
 std::pair<std::string, std::string> ContainerCells(const json& pod_spec);
 // helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, each at most once.

@@ -59,7 +59,20 @@ void WorkloadStrategy::ValidateSpec(const json& obj, std::vector<FieldCause>& er
   v::ValidateLabels(jsonx::Child(tpl_meta, "labels"), "spec.template.labels", errs);
   v::ValidateAnnotations(jsonx::Child(tpl_meta, "annotations"), "spec.template.annotations", errs);
   const json& pod_spec = jsonx::At(spec, "template.spec");
-  ValidatePodSpec(pod_spec, "spec.template.spec", errs);
+  // StatefulSets: mounts may name a volumeClaimTemplate instead of a template volume (the
+  // controller adds the claim volume per pod), so those count as volumes here.
+  const json& claims = jsonx::Child(spec, "volumeClaimTemplates");
+  if (claims.is_array() && !claims.empty() && pod_spec.is_object()) {
+    json with_claims = pod_spec;
+    if (!with_claims["volumes"].is_array()) with_claims["volumes"] = json::array();
+    for (const auto& c : claims) {
+      std::string name = jsonx::Str(c, "metadata.name");
+      if (!name.empty()) with_claims["volumes"].push_back({{"name", name}, {"persistentVolumeClaim", {{"claimName", name}}}});
+    }
+    ValidatePodSpec(with_claims, "spec.template.spec", errs);
+  } else {
+    ValidatePodSpec(pod_spec, "spec.template.spec", errs);
+  }
   if (jsonx::Size(pod_spec, "ephemeralContainers") > 0) {
     errs.push_back(v::Forbidden("spec.template.spec.ephemeralContainers", "ephemeral containers not allowed in pod template"));
   }
