@@ -257,7 +257,7 @@ void AppendQuoted(std::string& out, std::string_view s) {
 
 class Walker final : public nlohmann::json_sax<json> {
  public:
-  Walker(const FieldTree& tree, FieldIssueLimits limits, FieldIssues& out) : tree_(tree), limits_(limits), out_(out) {}
+  Walker(const FieldTree& tree, FieldIssueOptions options, FieldIssues& out) : tree_(tree), limits_(options), out_(out) {}
 
   bool null() override { return Scalar(); }
   bool boolean(bool) override { return Scalar(); }
@@ -298,6 +298,7 @@ class Walker final : public nlohmann::json_sax<json> {
     path_ += k;
     f.pending = kSkip;
     if (f.node == kSkip) return true;
+    if (limits_.strategic_merge_patch && !k.empty() && k.front() == '$') return true;  // a directive
     if (!f.seen.insert(k).second) Report("duplicate field ");
     if (f.node == kFree) {
       f.pending = kFree;
@@ -382,7 +383,7 @@ class Walker final : public nlohmann::json_sax<json> {
   }
 
   const FieldTree& tree_;
-  FieldIssueLimits limits_;
+  FieldIssueOptions limits_;
   FieldIssues& out_;
   std::vector<Frame> stack_;
   std::string path_;
@@ -390,7 +391,7 @@ class Walker final : public nlohmann::json_sax<json> {
 
 }  // namespace
 
-FieldIssues FindFieldIssues(std::string_view json_body, const FieldTree& tree, FieldIssueLimits limits) {
+FieldIssues FindFieldIssues(std::string_view json_body, const FieldTree& tree, FieldIssueOptions limits) {
   FieldIssues out;
   if (tree.size() == 0) return out;
   Walker w(tree, limits, out);

@@ -83,9 +83,12 @@ class FieldTree {
   std::vector<Node> nodes_;
 };
 
-struct FieldIssueLimits {
+struct FieldIssueOptions {
   std::size_t max_issues = 100;        // further issues are dropped (the request still fails in Strict)
   std::size_t max_path_bytes = 4096;   // longer paths are cut
+  // The body is a strategic merge patch: its directive keys ($patch, $retainKeys,
+  // $setElementOrder/<field>, $deleteFromPrimitiveList/<field>...) are not fields.
+  bool strategic_merge_patch = false;
 };
 
 struct FieldIssues {
@@ -97,7 +100,9 @@ struct FieldIssues {
 };
 
 // Walks `json_body` against `tree`. Cost: one SAX pass, no DOM.
-FieldIssues FindFieldIssues(std::string_view json_body, const FieldTree& tree, FieldIssueLimits limits = {});
+// For a merge or strategic merge patch body this finds the unknown fields the patch would add;
+// a JSON patch (RFC 6902) has no object shape: check the patched object instead.
+FieldIssues FindFieldIssues(std::string_view json_body, const FieldTree& tree, FieldIssueOptions options = {});
 
 // Strict: `strict decoding error: unknown field "spec.foo", duplicate field "x"`. kube-apiserver
 // wraps it as a 400 BadRequest with message

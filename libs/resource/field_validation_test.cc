@@ -149,11 +149,23 @@ TEST_F(FieldValidationTest, NodeLimitBoundsCompilation) {
 TEST_F(FieldValidationTest, IssueLimitTruncates) {
   auto tree = FieldTree::Compile("core.Pod", Lookup());
   ASSERT_NE(tree, nullptr);
-  FieldIssueLimits limits;
+  FieldIssueOptions limits;
   limits.max_issues = 2;
   auto issues = FindFieldIssues(R"({"a":1,"b":2,"c":3})", *tree, limits);
   EXPECT_EQ(issues.messages.size(), 2u);
   EXPECT_TRUE(issues.truncated);
+}
+
+TEST_F(FieldValidationTest, StrategicMergePatchDirectivesAreNotFields) {
+  auto tree = FieldTree::Compile("core.Pod", Lookup());
+  ASSERT_NE(tree, nullptr);
+  std::string_view patch = R"({"spec":{"$setElementOrder/containers":[{"name":"a"}],
+      "containers":[{"name":"a","$patch":"delete"},{"name":"b","imagee":"x"}],"$retainKeys":["x"]}})";
+  FieldIssueOptions smp;
+  smp.strategic_merge_patch = true;
+  EXPECT_EQ(FindFieldIssues(patch, *tree, smp).messages,
+            (std::vector<std::string>{R"(unknown field "spec.containers[1].imagee")"}));
+  EXPECT_EQ(FindFieldIssues(patch, *tree).messages.size(), 4u) << "as a plain body the directives are unknown";
 }
 
 TEST_F(FieldValidationTest, ParseErrorsAreFlagged) {
