@@ -72,6 +72,50 @@ std::shared_ptr<const Registry> Registry::BuiltIn() {
   // batch/v1
   kinds.push_back(Make("batch", "v1", "cronjobs", "CronJob", "cronjob", true, {"cj"}, {"all"}, true, MakeCronJobStrategy()));
   kinds.push_back(Make("batch", "v1", "jobs", "Job", "job", true, {}, {"all"}, true, MakeJobStrategy()));
+  // autoscaling/v2 (kube also serves v1 from the same storage; only v2 here)
+  kinds.push_back(Make("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+                       "horizontalpodautoscaler", true, {"hpa"}, {"all"}, true, MakeHorizontalPodAutoscalerStrategy()));
+  // policy/v1
+  kinds.push_back(Make("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", "poddisruptionbudget", true,
+                       {"pdb"}, {}, true, MakePodDisruptionBudgetStrategy()));
+  // networking.k8s.io/v1
+  kinds.push_back(Make("networking.k8s.io", "v1", "ingressclasses", "IngressClass", "ingressclass", false, {}, {}, false,
+                       MakeIngressClassStrategy()));
+  kinds.push_back(Make("networking.k8s.io", "v1", "ingresses", "Ingress", "ingress", true, {"ing"}, {}, true,
+                       MakeIngressStrategy()));
+  kinds.push_back(Make("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", "networkpolicy", true, {"netpol"},
+                       {}, false, MakeNetworkPolicyStrategy()));
+  // discovery.k8s.io/v1
+  kinds.push_back(Make("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", "endpointslice", true, {}, {}, false,
+                       MakeEndpointSliceStrategy()));
+  // rbac.authorization.k8s.io/v1
+  kinds.push_back(Make("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
+                       "clusterrolebinding", false, {}, {}, false, MakeClusterRoleBindingStrategy()));
+  kinds.push_back(Make("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", "clusterrole", false, {}, {},
+                       false, MakeClusterRoleStrategy()));
+  kinds.push_back(Make("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", "rolebinding", true, {}, {},
+                       false, MakeRoleBindingStrategy()));
+  kinds.push_back(
+      Make("rbac.authorization.k8s.io", "v1", "roles", "Role", "role", true, {}, {}, false, MakeRoleStrategy()));
+  // storage.k8s.io/v1
+  kinds.push_back(Make("storage.k8s.io", "v1", "csidrivers", "CSIDriver", "csidriver", false, {}, {}, false,
+                       MakeCsiDriverStrategy()));
+  kinds.push_back(Make("storage.k8s.io", "v1", "storageclasses", "StorageClass", "storageclass", false, {"sc"}, {},
+                       false, MakeStorageClassStrategy()));
+  // coordination.k8s.io/v1, scheduling.k8s.io/v1
+  kinds.push_back(Make("coordination.k8s.io", "v1", "leases", "Lease", "lease", true, {}, {}, false, MakeLeaseStrategy()));
+  kinds.push_back(Make("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", "priorityclass", false, {"pc"}, {},
+                       false, MakePriorityClassStrategy()));
+  // events.k8s.io/v1: stored under "events.k8s.io/events", apart from core/v1 events
+  kinds.push_back(Make("events.k8s.io", "v1", "events", "Event", "event", true, {"ev"}, {}, false,
+                       MakeEventsV1EventStrategy()));
+  // admissionregistration.k8s.io/v1 (stored only)
+  kinds.push_back(Make("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
+                       "MutatingWebhookConfiguration", "mutatingwebhookconfiguration", false, {}, {"api-extensions"},
+                       false, MakeMutatingWebhookConfigurationStrategy()));
+  kinds.push_back(Make("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
+                       "ValidatingWebhookConfiguration", "validatingwebhookconfiguration", false, {}, {"api-extensions"},
+                       false, MakeValidatingWebhookConfigurationStrategy()));
   return std::make_shared<const Registry>(std::move(kinds));
 }
 

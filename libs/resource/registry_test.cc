@@ -34,7 +34,33 @@ TEST(Registry, BuiltInKinds) {
                                           "apps/replicasets",
                                           "apps/statefulsets",
                                           "batch/cronjobs",
-                                          "batch/jobs"}));
+                                          "batch/jobs",
+                                          "autoscaling/horizontalpodautoscalers",
+                                          "policy/poddisruptionbudgets",
+                                          "networking.k8s.io/ingressclasses",
+                                          "networking.k8s.io/ingresses",
+                                          "networking.k8s.io/networkpolicies",
+                                          "discovery.k8s.io/endpointslices",
+                                          "rbac.authorization.k8s.io/clusterrolebindings",
+                                          "rbac.authorization.k8s.io/clusterroles",
+                                          "rbac.authorization.k8s.io/rolebindings",
+                                          "rbac.authorization.k8s.io/roles",
+                                          "storage.k8s.io/csidrivers",
+                                          "storage.k8s.io/storageclasses",
+                                          "coordination.k8s.io/leases",
+                                          "scheduling.k8s.io/priorityclasses",
+                                          "events.k8s.io/events",
+                                          "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+                                          "admissionregistration.k8s.io/validatingwebhookconfigurations"}));
+  const Kind* hpa = reg->Find("autoscaling", "v2", "horizontalpodautoscalers");
+  ASSERT_NE(hpa, nullptr);
+  EXPECT_EQ(hpa->info.GroupVersion(), "autoscaling/v2");
+  EXPECT_EQ(reg->Find("autoscaling", "v1", "horizontalpodautoscalers"), nullptr);
+  // Two Event kinds, one per API, each with its own storage.
+  EXPECT_NE(reg->FindByKind("", "v1", "Event"), reg->FindByKind("events.k8s.io", "v1", "Event"));
+  const Kind* cs = reg->Find("", "v1", "componentstatuses");
+  ASSERT_NE(cs, nullptr);
+  EXPECT_EQ(cs->info.verbs, (std::vector<std::string>{"get", "list"}));
   const Kind* pods = reg->Find("", "v1", "pods");
   ASSERT_NE(pods, nullptr);
   EXPECT_EQ(pods->info.kind, "Pod");
@@ -64,7 +90,8 @@ TEST(Registry, StatusSubresourcesAndStrategyTraitsAgree) {
   std::set<std::string> with_status = {"pods",         "services",     "namespaces",       "nodes",
                                        "persistentvolumeclaims",       "persistentvolumes", "deployments",
                                        "replicasets",  "statefulsets", "daemonsets",       "replicationcontrollers",
-                                       "resourcequotas", "jobs",       "cronjobs"};
+                                       "resourcequotas", "jobs",       "cronjobs",
+                                       "horizontalpodautoscalers",     "poddisruptionbudgets", "ingresses"};
   const auto registry = Registry::BuiltIn();  // keep alive: a temporary in a range-for init dies before the loop
   for (const auto& k : registry->kinds()) {
     EXPECT_EQ(k.info.has_status, with_status.count(k.info.resource) == 1) << k.info.resource;

@@ -32,5 +32,31 @@ std::shared_ptr<const Strategy> MakeControllerRevisionStrategy();
 // batch/v1
 std::shared_ptr<const Strategy> MakeJobStrategy();
 std::shared_ptr<const Strategy> MakeCronJobStrategy();
+// autoscaling/v2
+std::shared_ptr<const Strategy> MakeHorizontalPodAutoscalerStrategy();
+// policy/v1
+std::shared_ptr<const Strategy> MakePodDisruptionBudgetStrategy();
+// networking.k8s.io/v1
+std::shared_ptr<const Strategy> MakeIngressStrategy();
+std::shared_ptr<const Strategy> MakeIngressClassStrategy();
+std::shared_ptr<const Strategy> MakeNetworkPolicyStrategy();
+// discovery.k8s.io/v1
+std::shared_ptr<const Strategy> MakeEndpointSliceStrategy();
+// rbac.authorization.k8s.io/v1
+std::shared_ptr<const Strategy> MakeRoleStrategy();
+std::shared_ptr<const Strategy> MakeClusterRoleStrategy();
+std::shared_ptr<const Strategy> MakeRoleBindingStrategy();
+std::shared_ptr<const Strategy> MakeClusterRoleBindingStrategy();
+// storage.k8s.io/v1
+std::shared_ptr<const Strategy> MakeStorageClassStrategy();
+std::shared_ptr<const Strategy> MakeCsiDriverStrategy();
+// coordination.k8s.io/v1, scheduling.k8s.io/v1
+std::shared_ptr<const Strategy> MakeLeaseStrategy();
+std::shared_ptr<const Strategy> MakePriorityClassStrategy();
+// events.k8s.io/v1 (stored apart from core/v1 events)
+std::shared_ptr<const Strategy> MakeEventsV1EventStrategy();
+// admissionregistration.k8s.io/v1 (stored only: vkube calls no webhooks)
+std::shared_ptr<const Strategy> MakeValidatingWebhookConfigurationStrategy();
+std::shared_ptr<const Strategy> MakeMutatingWebhookConfigurationStrategy();
 
 }  // namespace vkube::resource

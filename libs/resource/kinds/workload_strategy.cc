@@ -67,7 +67,11 @@ void WorkloadStrategy::ValidateSpec(const json& obj, std::vector<FieldCause>& er
     if (!with_claims["volumes"].is_array()) with_claims["volumes"] = json::array();
     for (const auto& c : claims) {
       std::string name = jsonx::Str(c, "metadata.name");
-      if (!name.empty()) with_claims["volumes"].push_back({{"name", name}, {"persistentVolumeClaim", {{"claimName", name}}}});
+      bool present = false;
+      for (const auto& v : with_claims["volumes"]) present = present || jsonx::Str(v, "name") == name;
+      if (!name.empty() && !present) {
+        with_claims["volumes"].push_back({{"name", name}, {"persistentVolumeClaim", {{"claimName", name}}}});
+      }
     }
     ValidatePodSpec(with_claims, "spec.template.spec", errs);
   } else {
