@@ -243,11 +243,7 @@ Result<json> DecodeKubernetesProtobuf(std::string_view body) {
   std::string kind = type_meta.value("kind", "");
   std::string api_version = type_meta.value("apiVersion", "");
   if (unknown->value("contentEncoding", "") != "") return Bad("content encodings are not supported");
-  static constexpr std::string_view kTopLevel[] = {"Namespace", "ConfigMap", "Secret", "ServiceAccount", "Service",
-                                                   "Deployment"};
-  bool supported = false;
-  for (auto k : kTopLevel) supported = supported || k == kind;
-  if (!supported) return Bad("kind " + kind + " is not supported in protobuf; send JSON instead");
+  if (!pb::IsTopLevelKind(kind)) return Bad("kind " + kind + " is not supported in protobuf; send JSON instead");
   // raw arrived base64-encoded from DecodeValue("bytes"); decode it back.
   std::string b64 = unknown->value("raw", "");
   std::string raw(b64.size(), '\0');

@@ -1,13 +1,11 @@
 #include "libs/resource/protobuf_schema.h"
 
-#include <array>
-
 namespace vkube::resource::pb {
 namespace {
 
 // Wire layout of the k8s.io/api core/v1 + apps/v1 and apimachinery meta/v1 messages that typed
 // clients send. Field numbers are part of the Kubernetes protobuf wire protocol.
-constexpr std::array<std::string_view, 64> kMessages = {
+constexpr std::string_view kMessages[] = {
     // apimachinery meta/v1
     "ObjectMeta|name=1:string generateName=2:string namespace=3:string selfLink=4:string uid=5:string "
     "resourceVersion=6:string generation=7:int64 creationTimestamp=8:Time deletionTimestamp=9:Time "
@@ -18,6 +16,10 @@ constexpr std::array<std::string_view, 64> kMessages = {
     "LabelSelector|matchLabels=1:map<string,string> matchExpressions=2:LabelSelectorRequirement*",
     "LabelSelectorRequirement|key=1:string operator=2:string values=3:string*",
     "TypeMeta|apiVersion=1:string kind=2:string",
+    // DeleteOptions bodies of typed clients' deletes (Helm purging its release Secrets).
+    "DeleteOptions|gracePeriodSeconds=1:int64? preconditions=2:Preconditions orphanDependents=3:bool? "
+    "propagationPolicy=4:string dryRun=5:string* ignoreStoreReadErrorWithClusterBreakingPotential=6:bool?",
+    "Preconditions|uid=1:string resourceVersion=2:string",
     // core/v1
     "Namespace|metadata=1:ObjectMeta spec=2:NamespaceSpec status=3:Skip",
     "NamespaceSpec|finalizers=1:string*",
@@ -93,17 +95,82 @@ constexpr std::array<std::string_view, 64> kMessages = {
     "minReadySeconds=5:int32 revisionHistoryLimit=6:int32? paused=7:bool progressDeadlineSeconds=9:int32?",
     "DeploymentStrategy|type=1:string rollingUpdate=2:RollingUpdateDeployment?",
     "RollingUpdateDeployment|maxUnavailable=1:IntOrString? maxSurge=2:IntOrString?",
+    // core/v1: what `kubectl create quota` and typed pod/template clients send
+    "Pod|metadata=1:ObjectMeta spec=2:PodSpec status=3:Skip",
+    "ResourceQuota|metadata=1:ObjectMeta spec=2:ResourceQuotaSpec status=3:Skip",
+    "ResourceQuotaSpec|hard=1:map<string,Quantity> scopes=2:string* scopeSelector=3:ScopeSelector?",
+    "ScopeSelector|matchExpressions=1:ScopedResourceSelectorRequirement*",
+    "ScopedResourceSelectorRequirement|scopeName=1:string operator=2:string values=3:string*",
+    "TypedLocalObjectReference|apiGroup=1:string? kind=2:string name=3:string",
+    // batch/v1
+    "Job|metadata=1:ObjectMeta spec=2:JobSpec status=3:Skip",
+    "JobSpec|parallelism=1:int32? completions=2:int32? activeDeadlineSeconds=3:int64? selector=4:LabelSelector? "
+    "manualSelector=5:bool? template=6:PodTemplateSpec backoffLimit=7:int32? ttlSecondsAfterFinished=8:int32? "
+    "completionMode=9:string? suspend=10:bool? podFailurePolicy=11:PodFailurePolicy? backoffLimitPerIndex=12:int32? "
+    "maxFailedIndexes=13:int32? podReplacementPolicy=14:string? managedBy=15:string? successPolicy=16:SuccessPolicy?",
+    "PodFailurePolicy|rules=1:PodFailurePolicyRule*",
+    "PodFailurePolicyRule|action=1:string onExitCodes=2:PodFailurePolicyOnExitCodesRequirement? "
+    "onPodConditions=3:PodFailurePolicyOnPodConditionsPattern*",
+    "PodFailurePolicyOnExitCodesRequirement|containerName=1:string? operator=2:string values=3:int32*",
+    "PodFailurePolicyOnPodConditionsPattern|type=1:string status=2:string",
+    "SuccessPolicy|rules=1:SuccessPolicyRule*",
+    "SuccessPolicyRule|succeededIndexes=1:string? succeededCount=2:int32?",
+    "CronJob|metadata=1:ObjectMeta spec=2:CronJobSpec status=3:Skip",
+    "CronJobSpec|schedule=1:string startingDeadlineSeconds=2:int64? concurrencyPolicy=3:string suspend=4:bool? "
+    "jobTemplate=5:JobTemplateSpec successfulJobsHistoryLimit=6:int32? failedJobsHistoryLimit=7:int32? "
+    "timeZone=8:string?",
+    "JobTemplateSpec|metadata=1:ObjectMeta spec=2:JobSpec",
+    // rbac.authorization.k8s.io/v1
+    "Role|metadata=1:ObjectMeta rules=2:PolicyRule*",
+    "ClusterRole|metadata=1:ObjectMeta rules=2:PolicyRule* aggregationRule=3:AggregationRule?",
+    "AggregationRule|clusterRoleSelectors=1:LabelSelector*",
+    "PolicyRule|verbs=1:string* apiGroups=2:string* resources=3:string* resourceNames=4:string* "
+    "nonResourceURLs=5:string*",
+    "RoleBinding|metadata=1:ObjectMeta subjects=2:Subject* roleRef=3:RoleRef",
+    "ClusterRoleBinding|metadata=1:ObjectMeta subjects=2:Subject* roleRef=3:RoleRef",
+    "Subject|kind=1:string apiGroup=2:string name=3:string namespace=4:string",
+    "RoleRef|apiGroup=1:string kind=2:string name=3:string",
+    // scheduling.k8s.io/v1, policy/v1
+    "PriorityClass|metadata=1:ObjectMeta value=2:int32 globalDefault=3:bool description=4:string "
+    "preemptionPolicy=5:string?",
+    "PodDisruptionBudget|metadata=1:ObjectMeta spec=2:PodDisruptionBudgetSpec status=3:Skip",
+    "PodDisruptionBudgetSpec|minAvailable=1:IntOrString? selector=2:LabelSelector? maxUnavailable=3:IntOrString? "
+    "unhealthyPodEvictionPolicy=4:string?",
+    // networking.k8s.io/v1
+    "Ingress|metadata=1:ObjectMeta spec=2:IngressSpec status=3:Skip",
+    "IngressSpec|defaultBackend=1:IngressBackend? tls=2:IngressTLS* rules=3:IngressRule* ingressClassName=4:string?",
+    "IngressBackend|resource=3:TypedLocalObjectReference? service=4:IngressServiceBackend?",
+    "IngressServiceBackend|name=1:string port=2:ServiceBackendPort",
+    "ServiceBackendPort|name=1:string number=2:int32",
+    "IngressTLS|hosts=1:string* secretName=2:string",
+    "IngressRule|host=1:string ingressRuleValue=2:IngressRuleValue^",
+    "IngressRuleValue|http=1:HTTPIngressRuleValue?",
+    "HTTPIngressRuleValue|paths=1:HTTPIngressPath*",
+    "HTTPIngressPath|path=1:string backend=2:IngressBackend pathType=3:string?",
 };
+
+// Kinds a request body may carry at the top level (DeleteOptions: the body of typed deletes).
+constexpr std::string_view kTopLevel[] = {"Namespace",     "ConfigMap",           "Secret",  "ServiceAccount",
+                                          "Service",       "Deployment",          "Pod",     "ResourceQuota",
+                                          "Job",           "CronJob",             "Role",    "ClusterRole",
+                                          "RoleBinding",   "ClusterRoleBinding",  "Ingress", "PriorityClass",
+                                          "PodDisruptionBudget", "DeleteOptions"};
 
 }  // namespace
 
 std::string_view MessageSpec(std::string_view name) {
   for (std::string_view m : kMessages) {
-    if (m.empty()) break;
     auto bar = m.find('|');
     if (m.substr(0, bar) == name) return m.substr(bar + 1);
   }
   return {};
+}
+
+bool IsTopLevelKind(std::string_view kind) {
+  for (std::string_view k : kTopLevel) {
+    if (k == kind) return true;
+  }
+  return false;
 }
 
 }  // namespace vkube::resource::pb

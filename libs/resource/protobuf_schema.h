@@ -9,5 +9,7 @@ namespace vkube::resource::pb {
 // Suffixes: '*' repeated, '?' pointer in Go (a present zero value is kept), '^' inlined into the
 // parent JSON object (embedded Go structs such as Volume.VolumeSource).
 std::string_view MessageSpec(std::string_view name);
+// Whether `kind` may be the top-level object of a request body (a create/update of that kind).
+bool IsTopLevelKind(std::string_view kind);
 
 }  // namespace vkube::resource::pb
