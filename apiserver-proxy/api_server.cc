@@ -488,7 +488,10 @@ class ApiServer::Impl {
     o.dry_run = DryRun(c);
     json body;
     if (!c.req.body.empty()) {
-      auto parsed = ParseBody(c.req.body);
+      // Typed clients (client-go, Helm) send DeleteOptions as protobuf.
+      auto parsed = c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0
+                        ? resource::DecodeKubernetesProtobuf(c.req.body)
+                        : ParseBody(c.req.body);
       if (!parsed) return parsed.take_error();
       body = std::move(*parsed);
       if (!body.is_object()) return resource::BadRequest("the body of the request must be a DeleteOptions object");

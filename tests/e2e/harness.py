@@ -43,7 +43,7 @@ class VkubeServer:
         self.log_lines = []
         self.proc = subprocess.Popen(
             [BINARY, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._ready.wait(timeout):
             self.stop(sig=signal.SIGKILL)
