@@ -1,5 +1,6 @@
 #include "libs/resource/field_validation.h"
 
+#include <charconv>
 #include <set>
 
 namespace vkube::resource {
@@ -267,31 +268,13 @@ class Walker final : public nlohmann::json_sax<json> {
   bool string(string_t&) override { return Scalar(); }
   bool binary(binary_t&) override { return Scalar(); }
 
-  bool start_object(std::size_t) override {
-    Frame f;
-    f.node = BeginValue();
-    f.path_len = path_.size();
-    stack_.push_back(std::move(f));
-    return true;
-  }
-  bool end_object() override {
-    stack_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    Frame f;
-    f.node = BeginValue();
-    f.path_len = path_.size();
-    f.is_array = true;
-    stack_.push_back(std::move(f));
-    return true;
-  }
-  bool end_array() override {
-    stack_.pop_back();
-    return true;
-  }
+  bool start_object(std::size_t) override { return Open(false); }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(true); }
+  bool end_array() override { return Close(); }
 
   bool key(string_t& k) override {
+    if (skip_depth_ > 0) return true;
     Frame& f = stack_.back();
     path_.resize(f.path_len);
     if (f.path_len > 0) path_.push_back('.');
@@ -345,13 +328,46 @@ class Walker final : public nlohmann::json_sax<json> {
     std::set<std::string, std::less<>> seen;
   };
 
+  bool Open(bool is_array) {
+    if (skip_depth_ > 0) {
+      ++skip_depth_;
+      return true;
+    }
+    std::int64_t node = BeginValue();
+    // Nothing below an unchecked value (or below the depth limit) is looked at: count the
+    // nesting instead of keeping frames and paths.
+    if (node == kSkip || stack_.size() >= limits_.max_depth) {
+      skip_depth_ = 1;
+      return true;
+    }
+    Frame f;
+    f.node = node;
+    f.path_len = path_.size();
+    f.is_array = is_array;
+    stack_.push_back(std::move(f));
+    return true;
+  }
+
+  bool Close() {
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+    } else {
+      stack_.pop_back();
+    }
+    return true;
+  }
+
   // Node of the value starting now; sets path_ to its path.
   std::int64_t BeginValue() {
     if (stack_.empty()) return Normalize(tree_.root());
     Frame& f = stack_.back();
     if (!f.is_array) return f.pending < 0 ? f.pending : Normalize(f.pending);
     path_.resize(f.path_len);
-    path_ += "[" + std::to_string(f.index++) + "]";
+    char index[24];
+    auto [end, ec] = std::to_chars(index, index + sizeof(index), f.index++);
+    path_.push_back('[');
+    path_.append(index, end);
+    path_.push_back(']');
     if (f.node == kSkip || f.node == kFree) return f.node;
     const auto& n = tree_.node(static_cast<std::uint32_t>(f.node));
     if (n.type == FieldTree::NodeType::kArray) return Normalize(n.child);
@@ -368,7 +384,7 @@ class Walker final : public nlohmann::json_sax<json> {
   }
 
   bool Scalar() {
-    BeginValue();
+    if (skip_depth_ == 0) BeginValue();
     return true;
   }
 
@@ -386,6 +402,7 @@ class Walker final : public nlohmann::json_sax<json> {
   FieldIssueOptions limits_;
   FieldIssues& out_;
   std::vector<Frame> stack_;
+  std::size_t skip_depth_ = 0;  // > 0: inside an unchecked value, this many levels deep
   std::string path_;
 };
 

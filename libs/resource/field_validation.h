@@ -86,6 +86,7 @@ class FieldTree {
 struct FieldIssueOptions {
   std::size_t max_issues = 100;        // further issues are dropped (the request still fails in Strict)
   std::size_t max_path_bytes = 4096;   // longer paths are cut
+  std::size_t max_depth = 10000;       // deeper values are not checked (kube's decoder stops there)
   // The body is a strategic merge patch: its directive keys ($patch, $retainKeys,
   // $setElementOrder/<field>, $deleteFromPrimitiveList/<field>...) are not fields.
   bool strategic_merge_patch = false;

@@ -168,6 +168,15 @@ TEST_F(FieldValidationTest, StrategicMergePatchDirectivesAreNotFields) {
   EXPECT_EQ(FindFieldIssues(patch, *tree).messages.size(), 4u) << "as a plain body the directives are unknown";
 }
 
+TEST_F(FieldValidationTest, DeepNestingNeedsNoRecursion) {
+  auto tree = FieldTree::Compile("core.Pod", Lookup());
+  ASSERT_NE(tree, nullptr);
+  std::string deep = R"({"spec":{"anything":)" + std::string(200000, '[') + std::string(200000, ']') + "}}";
+  auto issues = FindFieldIssues(deep, *tree);
+  EXPECT_FALSE(issues.parse_error);
+  EXPECT_TRUE(issues.empty());
+}
+
 TEST_F(FieldValidationTest, ParseErrorsAreFlagged) {
   auto tree = FieldTree::Compile("core.Pod", Lookup());
   ASSERT_NE(tree, nullptr);
