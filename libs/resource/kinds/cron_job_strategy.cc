@@ -139,7 +139,7 @@ bool ValidDuration(std::string_view d) {
 }
 
 bool KnownTimeZone(const std::string& tz) {
-  if (tz == "UTC") return true;
+  if (tz == "UTC" || tz == "Local") return true;  // what Go's time.LoadLocation always accepts
   struct stat st {};
   if (::stat(kZoneInfoDir, &st) != 0) return true;  // no zone database to check against
   return ::stat((std::string(kZoneInfoDir) + "/" + tz).c_str(), &st) == 0 && S_ISREG(st.st_mode);
