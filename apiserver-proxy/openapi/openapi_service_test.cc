@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "apiserver-proxy/openapi/field_check.h"
 #include "apiserver-proxy/openapi/openapi_builder.h"
 #include "apiserver-proxy/openapi/schema_additions.h"
 
@@ -251,6 +252,38 @@ TEST_F(OpenApi, FieldTreesFindUnknownFieldsOfBuiltInKinds) {
   EXPECT_EQ(issues.messages, (std::vector<std::string>{R"(unknown field "spec.replica")",
                                                        R"(unknown field "spec.template.spec.containers[0].imagee")"}));
   EXPECT_EQ(svc().FieldTreeFor("nope", "v1", "Nothing"), nullptr);
+}
+
+TEST_F(OpenApi, CheckFieldsGivesKubesErrorsAndWarnings) {
+  const std::string body = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","name":"a"},"bogus":1})";
+  auto strict = CheckFields(&svc(), "", "v1", "ConfigMap", "Strict", body, FieldCheckBody::kObject, "CreateOptions");
+  ASSERT_TRUE(strict.error);
+  EXPECT_EQ(strict.error->code, ErrorCode::kBadRequest);
+  EXPECT_EQ(strict.error->message, R"(ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding )"
+                                   R"(error: duplicate field "metadata.name", unknown field "bogus")");
+  for (const char* directive : {"Warn", ""}) {
+    auto warn = CheckFields(&svc(), "", "v1", "ConfigMap", directive, body, FieldCheckBody::kObject, "CreateOptions");
+    EXPECT_FALSE(warn.error);
+    EXPECT_EQ(warn.warnings, (std::vector<std::string>{R"(299 - "duplicate field \"metadata.name\"")",
+                                                       R"(299 - "unknown field \"bogus\"")"}));
+  }
+  auto ignore = CheckFields(&svc(), "", "v1", "ConfigMap", "Ignore", body, FieldCheckBody::kObject, "CreateOptions");
+  EXPECT_FALSE(ignore.error);
+  EXPECT_TRUE(ignore.warnings.empty());
+  auto bad = CheckFields(&svc(), "", "v1", "ConfigMap", "strict", body, FieldCheckBody::kObject, "PatchOptions");
+  ASSERT_TRUE(bad.error);
+  EXPECT_EQ(bad.error->code, ErrorCode::kInvalid);
+  EXPECT_NE(bad.error->message.find("PatchOptions.meta.k8s.io"), std::string::npos) << bad.error->message;
+  EXPECT_NE(bad.error->message.find(R"(fieldValidation: Unsupported value: "strict")"), std::string::npos);
+  auto smp = CheckFields(&svc(), "apps", "v1", "Deployment", "Strict",
+                         R"({"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"a"}],)"
+                         R"("containers":[{"name":"a","imagePullPolicyy":"x"}]}}}})",
+                         FieldCheckBody::kStrategicMergePatch, "PatchOptions");
+  ASSERT_TRUE(smp.error);
+  EXPECT_EQ(smp.error->message,
+            R"(strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolicyy")");
+  EXPECT_FALSE(CheckFields(nullptr, "", "v1", "ConfigMap", "Strict", body, FieldCheckBody::kObject, "CreateOptions")
+                   .error);
 }
 
 TEST_F(OpenApi, RebuildAddsCustomResourcesAndSharesBuiltIns) {
