@@ -47,16 +47,6 @@ bool IsPublicPath(std::string_view p) {
   return false;
 }
 
-std::optional<store::Revision> ParseRevision(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  store::Revision v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<store::Revision>(c - '0');
-  }
-  return v;
-}
-
 Result<json> ParseBody(std::string_view body) {
   auto j = json::parse(body, nullptr, false);
   if (j.is_discarded()) {
@@ -311,7 +301,7 @@ class ApiServer::Impl {
     if (c.kind.info.namespaced && !c.info.ns.empty()) opts.ns = c.info.ns;
     opts.predicate = std::move(*pred);
     if (auto l = c.query.Get("limit"); !l.empty()) {
-      auto n = ParseRevision(l);
+      auto n = store::ParseRevision(l);
       if (!n) return resource::BadRequest("invalid limit: " + std::string(l));
       opts.limit = static_cast<std::size_t>(*n);
     }
@@ -626,14 +616,14 @@ class ApiServer::Impl {
     if (rv_param.empty() || rv_param == "0" || send_initial_events) {
       opts.send_initial = true;
     } else {
-      auto rv = ParseRevision(rv_param);
+      auto rv = store::ParseRevision(rv_param);
       if (!rv) co_return co_await w.Send(ErrorResponse(resource::BadRequest("invalid resource version: " + std::string(rv_param))));
       opts.from_revision = *rv;
     }
     const bool bookmarks = c.query.Bool("allowWatchBookmarks");
     std::chrono::seconds timeout = limits_.min_watch_timeout;
     if (auto ts = c.query.Get("timeoutSeconds"); !ts.empty()) {
-      auto n = ParseRevision(ts);
+      auto n = store::ParseRevision(ts);
       if (n) timeout = std::chrono::seconds(static_cast<long>(std::min<store::Revision>(*n, 24 * 3600)));
     } else {
       std::mt19937 rng(std::random_device{}());

@@ -30,21 +30,13 @@ std::string FinishedAs(const Json& job) {
 }  // namespace
 
 void CronJobController::Register(SharedInformer& informer) {
-  informer.AddHandler({.resource = "batch/cronjobs",
-                       .on_add = [this](const store::ObjectPtr& o) { Enqueue(o); },
-                       .on_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { Enqueue(o); }});
-  auto on_job = [this](const store::ObjectPtr& j) {
-    auto ref = ControllerRef(Parse(j));
-    if (ref && ref->kind == "CronJob") Enqueue(j->key.ns + "/" + ref->name);
-  };
-  informer.AddHandler({.resource = "batch/jobs",
-                       .on_add = on_job,
-                       .on_update = [on_job](const store::ObjectPtr&, const store::ObjectPtr& j) { on_job(j); },
-                       .on_delete = on_job});
+  EnqueueOnChange(informer, "batch/cronjobs");
+  EnqueueOwnerOnEvents(informer, "batch/jobs", "CronJob");
 }
 
 Outcome CronJobController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   auto cj_obj = ctx_.informer->Get("batch/cronjobs", ns, name);
   if (!cj_obj) return Outcome::kDone;
   const Json cj = Parse(cj_obj);

@@ -45,17 +45,8 @@ std::string TargetNode(const Json& pod) {
 }  // namespace
 
 void DaemonSetController::Register(SharedInformer& informer) {
-  informer.AddHandler({.resource = "apps/daemonsets",
-                       .on_add = [this](const store::ObjectPtr& o) { Enqueue(o); },
-                       .on_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { Enqueue(o); }});
-  auto on_pod = [this](const store::ObjectPtr& p) {
-    auto ref = ControllerRef(Parse(p));
-    if (ref && ref->kind == "DaemonSet") Enqueue(p->key.ns + "/" + ref->name);
-  };
-  informer.AddHandler({.resource = "pods",
-                       .on_add = on_pod,
-                       .on_update = [on_pod](const store::ObjectPtr&, const store::ObjectPtr& p) { on_pod(p); },
-                       .on_delete = on_pod});
+  EnqueueOnChange(informer, "apps/daemonsets");
+  EnqueueOwnerOnEvents(informer, "pods", "DaemonSet");
   // Nodes come and go (the syncer shows only nodes running tenant pods): every set re-plans.
   informer.AddHandler({.resource = "nodes",
                        .on_add = [this](const store::ObjectPtr&) { EnqueueAll(); },
@@ -70,7 +61,8 @@ void DaemonSetController::EnqueueAll() {
 }
 
 Outcome DaemonSetController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   auto ds_obj = ctx_.informer->Get("apps/daemonsets", ns, name);
   if (!ds_obj) return Outcome::kDone;
   const Json ds = Parse(ds_obj);

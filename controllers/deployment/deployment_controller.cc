@@ -64,9 +64,7 @@ std::string PodTemplateHash(const Json& pod_template, std::int64_t collision_cou
 }
 
 void DeploymentController::Register(SharedInformer& informer) {
-  informer.AddHandler({.resource = "apps/deployments",
-                       .on_add = [this](const store::ObjectPtr& o) { Enqueue(o); },
-                       .on_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { Enqueue(o); }});
+  EnqueueOnChange(informer, "apps/deployments");
   informer.AddHandler({.resource = "apps/replicasets",
                        .on_add = [this](const store::ObjectPtr& o) { EnqueueOwnerOfRs(o); },
                        .on_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { EnqueueOwnerOfRs(o); },
@@ -194,7 +192,8 @@ Status DeploymentController::SetRevision(Rs& rs, std::int64_t revision) {
 }
 
 Outcome DeploymentController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   auto d_obj = ctx_.informer->Get("apps/deployments", ns, name);
   if (!d_obj) return Outcome::kDone;
   const Json d = Parse(d_obj);

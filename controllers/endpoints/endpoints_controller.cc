@@ -78,7 +78,8 @@ void EndpointsController::EnqueueServicesSelecting(const store::ObjectPtr& pod_o
 }
 
 Outcome EndpointsController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   const resource::Kind* ep_kind = ctx_.objects->Find("", "endpoints");
   auto svc_obj = ctx_.informer->Get("services", ns, name);
   if (!svc_obj) {

@@ -50,6 +50,11 @@ class QueueController : public Controller {
   void Enqueue(const std::string& key) { queue_->Add(key); }
   void EnqueueAfter(const std::string& key, std::chrono::milliseconds d) { queue_->AddAfter(key, d); }
   void Enqueue(const store::ObjectPtr& obj) { queue_->Add(obj->key.ns + "/" + obj->key.name); }
+  // The controller's own kind: reconcile on create and update.
+  void EnqueueOnChange(SharedInformer& informer, const std::string& resource);
+  // Children (pods of a StatefulSet, Jobs of a CronJob): any event reconciles their controlling
+  // owner of kind `owner_kind`.
+  void EnqueueOwnerOnEvents(SharedInformer& informer, const std::string& resource, const std::string& owner_kind);
 
   ControllerContext ctx_;
   std::shared_ptr<WorkQueue> queue_;

@@ -1,6 +1,7 @@
 #include "controllers/garbagecollector/garbage_collector.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "controllers/framework/object_util.h"
 #include "libs/core/log.h"
@@ -22,6 +23,23 @@ Result<Json> WithoutFinalizer(const Json& cur, const std::string& f) {
   Json next = cur;
   Json& fin = next["metadata"]["finalizers"];
   if (fin.is_array()) fin.erase(std::remove(fin.begin(), fin.end(), Json(f)), fin.end());
+  return next;
+}
+
+// The object minus the ownerReferences whose uid `drop` selects (the field goes when empty).
+Result<Json> WithoutOwnerRefs(const Json& cur, const std::function<bool(const std::string&)>& drop) {
+  Json next = cur;
+  Json& refs = next["metadata"]["ownerReferences"];
+  if (!refs.is_array()) return next;
+  Json kept = Json::array();
+  for (const auto& r : refs) {
+    if (!drop(jsonx::Str(r, "uid"))) kept.push_back(r);
+  }
+  if (kept.empty()) {
+    next["metadata"].erase("ownerReferences");
+  } else {
+    refs = std::move(kept);
+  }
   return next;
 }
 
@@ -157,15 +175,9 @@ Outcome GarbageCollector::AttemptToDelete(const store::Key& key) {
   if (solid > 0) {
     // Still owned by someone alive: only drop the references to the gone owners.
     auto res = ctx_.objects->GuaranteedUpdate(*kind, key.ns, key.name, [&](const Json& c) -> Result<Json> {
-      Json next = c;
-      Json& rs = next["metadata"]["ownerReferences"];
-      if (!rs.is_array()) return next;
-      Json kept = Json::array();
-      for (const auto& r : rs) {
-        if (std::find(dangling.begin(), dangling.end(), jsonx::Str(r, "uid")) == dangling.end()) kept.push_back(r);
-      }
-      rs = std::move(kept);
-      return next;
+      return WithoutOwnerRefs(c, [&](const std::string& u) {
+        return std::find(dangling.begin(), dangling.end(), u) != dangling.end();
+      });
     });
     if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
     return Outcome::kDone;
@@ -206,19 +218,7 @@ Outcome GarbageCollector::ProcessDeletingOwner(const store::Key& key) {
       const resource::Kind* dk = KindOfResource(d.resource);
       if (dk == nullptr) continue;
       auto res = ctx_.objects->GuaranteedUpdate(*dk, d.ns, d.name, [&](const Json& c) -> Result<Json> {
-        Json next = c;
-        Json& rs = next["metadata"]["ownerReferences"];
-        if (!rs.is_array()) return next;
-        Json kept = Json::array();
-        for (const auto& r : rs) {
-          if (jsonx::Str(r, "uid") != uid) kept.push_back(r);
-        }
-        if (kept.empty()) {
-          next["metadata"].erase("ownerReferences");
-        } else {
-          rs = std::move(kept);
-        }
-        return next;
+        return WithoutOwnerRefs(c, [&](const std::string& u) { return u == uid; });
       });
       if (!res && res.error().code != ErrorCode::kNotFound) return Outcome::kRetry;
     }

@@ -75,7 +75,8 @@ void JobController::Register(SharedInformer& informer) {
 }
 
 Outcome JobController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   auto job_obj = ctx_.informer->Get("batch/jobs", ns, name);
   if (!job_obj) {
     expectations_.Delete(key);

@@ -148,7 +148,8 @@ Status ReplicaSetController::ManageReplicas(const Json& rs, const std::string& k
 }
 
 Outcome ReplicaSetController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   auto rs_obj = ctx_.informer->Get(StorageResource(), ns, name);
   if (!rs_obj) {
     expectations_.Delete(key);

@@ -38,17 +38,8 @@ std::string ClaimName(const Json& claim_template, const std::string& set, int or
 }  // namespace
 
 void StatefulSetController::Register(SharedInformer& informer) {
-  informer.AddHandler({.resource = "apps/statefulsets",
-                       .on_add = [this](const store::ObjectPtr& o) { Enqueue(o); },
-                       .on_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { Enqueue(o); }});
-  auto on_pod = [this](const store::ObjectPtr& p) {
-    auto ref = ControllerRef(Parse(p));
-    if (ref && ref->kind == "StatefulSet") Enqueue(p->key.ns + "/" + ref->name);
-  };
-  informer.AddHandler({.resource = "pods",
-                       .on_add = on_pod,
-                       .on_update = [on_pod](const store::ObjectPtr&, const store::ObjectPtr& p) { on_pod(p); },
-                       .on_delete = on_pod});
+  EnqueueOnChange(informer, "apps/statefulsets");
+  EnqueueOwnerOnEvents(informer, "pods", "StatefulSet");
 }
 
 Json StatefulSetController::NewPod(const Json& set, int ordinal, const std::string& revision) {
@@ -106,7 +97,8 @@ Status StatefulSetController::EnsureClaims(const Json& set, int ordinal) {
 }
 
 Outcome StatefulSetController::Reconcile(const std::string& key) {
-  auto [ns, name] = SplitKey(key);
+  const auto parts = SplitKey(key);
+  const std::string &ns = parts.first, &name = parts.second;  // not bindings: clang 14 lambdas cannot capture them
   auto set_obj = ctx_.informer->Get("apps/statefulsets", ns, name);
   if (!set_obj) return Outcome::kDone;
   const Json set = Parse(set_obj);

@@ -31,16 +31,6 @@ constexpr std::int64_t kDefaultPodGraceSeconds = 30;
 constexpr const char* kOrphanFinalizer = "orphan";
 constexpr const char* kForegroundFinalizer = "foregroundDeletion";
 
-std::optional<store::Revision> ParseRevision(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  store::Revision v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<store::Revision>(c - '0');
-  }
-  return v;
-}
-
 bool IsCoreKind(const Kind& kind, std::string_view resource) {
   return kind.info.group.empty() && kind.info.resource == resource;
 }
@@ -236,7 +226,7 @@ Result<ObjectPtr> GenericRegistry::Update(const Kind& kind, const std::string& n
                                           const WriteOptions& opts) {
   store::Revision expected = 0;
   if (auto rv = jsonx::Str(obj, "metadata.resourceVersion"); !rv.empty()) {
-    auto parsed = ParseRevision(rv);
+    auto parsed = store::ParseRevision(rv);
     if (!parsed) {
       return resource::Invalid(kind.info.group, kind.info.kind, name,
                                {{"FieldValueInvalid", "Invalid value: must be a decimal string",

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,17 @@
 namespace vkube::store {
 
 using Revision = std::uint64_t;
+
+// A resourceVersion as clients send it: a decimal string of at most 19 digits (fits 64 bits).
+inline std::optional<Revision> ParseRevision(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  Revision v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<Revision>(c - '0');
+  }
+  return v;
+}
 
 // Identifies a resource collection: "pods", "apps/deployments" (group/resource, core group empty).
 // Namespace is empty for cluster-scoped resources.

@@ -57,8 +57,14 @@ class EventsV1Strategy final : public Strategy {
   }
 
  protected:
+  // Fields the events.k8s.io/v1 type always serializes (structs and times without omitempty effect).
   void Default(json& e) const override {
-    if (e.is_object() && !e.contains("eventTime")) e["eventTime"] = nullptr;
+    if (!e.is_object()) return;
+    for (const char* t : {"eventTime", "deprecatedFirstTimestamp", "deprecatedLastTimestamp"}) {
+      if (!e.contains(t)) e[t] = nullptr;
+    }
+    jsonx::Object(e, "regarding");
+    jsonx::Object(e, "deprecatedSource");
   }
 
   void ValidateSpec(const json& e, std::vector<FieldCause>& errs) const override {
