@@ -1,7 +1,5 @@
 #include "libs/store/sqlite_store.h"
 
-#include <sqlite3.h>
-
 #include <future>
 
 #include "libs/core/log.h"
@@ -28,25 +26,6 @@ Error KeyError(ErrorCode code, const Key& key, std::string what) {
   return e;
 }
 
-std::string EncodeAttrs(const Attrs& a) {
-  nlohmann::json j = {{"l", a.labels}, {"f", a.fields}};
-  return j.dump();
-}
-
-Attrs DecodeAttrs(std::string_view text) {
-  Attrs a;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return a;
-  for (const auto& p : j.value("l", nlohmann::json::array())) a.labels.emplace_back(p[0], p[1]);
-  for (const auto& p : j.value("f", nlohmann::json::array())) a.fields.emplace_back(p[0], p[1]);
-  return a;
-}
-
-std::string Column(sqlite3_stmt* st, int i) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, i))) : std::string();
-}
-
 }  // namespace
 
 std::string FullKey(const Key& key) {
@@ -56,81 +35,40 @@ std::string FullKey(const Key& key) {
   return k;
 }
 
-struct SqliteStore::PendingWrite {
-  EventType type;
-  ObjectPtr object;
-  ObjectPtr prev;
-  std::promise<Status> done;
-};
-
-SqliteStore::SqliteStore(SqliteStoreOptions options)
-    : options_(std::move(options)), hub_(std::make_shared<WatchHub>(options_.history_size)) {}
+SqliteStore::SqliteStore(std::shared_ptr<SqliteDatabase> db, std::string partition, std::size_t history_size)
+    : db_(std::move(db)), partition_(std::move(partition)), hub_(std::make_shared<WatchHub>(history_size)) {}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
-  std::unique_ptr<SqliteStore> store(new SqliteStore(options));
-  if (auto s = store->Init(); !s) return s.take_error();
-  store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
+  auto db = SqliteDatabase::Open(SqliteDatabaseOptions{options.path, options.max_batch});
+  if (!db) return db.take_error();
+  auto store = (*db)->OpenPartition(options.partition, options.history_size);
+  if (!store) return store.take_error();
+  (*store)->owns_db_ = true;
   return store;
 }
 
-Status SqliteStore::Init() {
-  if (sqlite3_open_v2(options_.path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    return Error::Make(ErrorCode::kInternal, "sqlite: cannot open " + options_.path);
-  }
-  // WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsync'd.
-  const char* schema =
-      "PRAGMA journal_mode=WAL;"
-      "PRAGMA synchronous=FULL;"
-      // Reads are served from memory; SQLite's page cache only helps writes, so keep it small.
-      "PRAGMA cache_size=-256;"
-      "CREATE TABLE IF NOT EXISTS objects (resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,"
-      " revision INTEGER NOT NULL, create_revision INTEGER NOT NULL, json TEXT NOT NULL, attrs TEXT NOT NULL,"
-      " PRIMARY KEY (resource, ns, name)) WITHOUT ROWID;"
-      "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
-      "INSERT OR IGNORE INTO meta VALUES ('revision', 0);";
-  char* err = nullptr;
-  if (sqlite3_exec(db_, schema, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "?";
-    sqlite3_free(err);
-    return Error::Make(ErrorCode::kInternal, "sqlite schema: " + msg);
-  }
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "SELECT v FROM meta WHERE k='revision'", -1, &st, nullptr);
-  if (sqlite3_step(st) == SQLITE_ROW) committed_revision_ = static_cast<Revision>(sqlite3_column_int64(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_prepare_v2(db_, "SELECT resource, ns, name, revision, create_revision, json, attrs FROM objects", -1, &st,
-                     nullptr);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    auto obj = std::make_shared<Object>();
-    obj->key = Key{Column(st, 0), Column(st, 1), Column(st, 2)};
-    obj->revision = static_cast<Revision>(sqlite3_column_int64(st, 3));
-    obj->create_revision = static_cast<Revision>(sqlite3_column_int64(st, 4));
-    obj->json = Column(st, 5);
-    obj->attrs = DecodeAttrs(Column(st, 6));
-    committed_[obj->key.resource][CollectionKey(obj->key.ns, obj->key.name)] = obj;
-    latest_[FullKey(obj->key)] = obj;
-    if (obj->revision > committed_revision_) committed_revision_ = obj->revision;
-  }
-  sqlite3_finalize(st);
-  next_revision_ = committed_revision_;
+void SqliteStore::Load(ObjectPtr obj) {
+  latest_[FullKey(obj->key)] = obj;
+  committed_[obj->key.resource][CollectionKey(obj->key.ns, obj->key.name)] = std::move(obj);
+}
+
+void SqliteStore::FinishLoad(Revision revision) {
+  committed_revision_ = next_revision_ = revision;
   hub_->Publish({}, committed_revision_);
-  return {};
 }
 
 SqliteStore::~SqliteStore() {
   Close();
-  if (db_ != nullptr) sqlite3_close(db_);
+  db_->Release(partition_);
+  if (owns_db_) db_->Close();
 }
 
 void SqliteStore::Close() {
   {
-    std::lock_guard lock(write_mu_);
-    if (closing_ && !committer_.joinable()) return;
+    std::unique_lock lock(write_mu_);
     closing_ = true;
+    drained_cv_.wait(lock, [&] { return in_flight_ == 0; });
   }
-  queue_cv_.notify_all();
-  if (committer_.joinable()) committer_.join();
   hub_->CloseAll();
 }
 
@@ -181,11 +119,11 @@ Result<ObjectPtr> SqliteStore::Delete(const Key& key, Revision expected) {
 
 Result<ObjectPtr> SqliteStore::Write(EventType type, const Key& key, Revision expected, nlohmann::json* obj,
                                      Attrs attrs) {
-  auto pending = std::make_shared<PendingWrite>();
+  auto pending = std::make_shared<SqliteDatabase::PendingWrite>();
   std::future<Status> done = pending->done.get_future();
   {
     std::lock_guard lock(write_mu_);
-    if (closing_ || failed_) return Error::Make(ErrorCode::kServiceUnavailable, "store is not accepting writes");
+    if (closing_) return Error::Make(ErrorCode::kServiceUnavailable, "store is not accepting writes");
     const std::string full = FullKey(key);
     auto it = latest_.find(full);
     ObjectPtr cur = it == latest_.end() ? nullptr : it->second;
@@ -212,109 +150,50 @@ Result<ObjectPtr> SqliteStore::Write(EventType type, const Key& key, Revision ex
       o->json = obj->dump();
       o->attrs = std::move(attrs);
     }
+    pending->partition = this;
+    pending->type = type;
+    pending->object = o;
+    pending->prev = cur;
+    // Enqueued under write_mu_: the database commits this partition's writes in revision order.
+    if (auto s = db_->Enqueue(pending); !s) return s.take_error();
     next_revision_ = rev;
+    ++in_flight_;
     if (type == EventType::kDeleted) {
       latest_.erase(full);
     } else {
       latest_[full] = o;
     }
-    pending->type = type;
-    pending->object = o;
-    pending->prev = cur;
-    queue_.push_back(pending);
   }
-  queue_cv_.notify_one();
   Status st = done.get();  // durable (or failed) when this returns
   if (!st) return st.take_error();
   return pending->object;
 }
 
-void SqliteStore::CommitLoop() {
-  for (;;) {
-    std::vector<std::shared_ptr<PendingWrite>> batch;
-    {
-      std::unique_lock lock(write_mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;  // closing and drained
-      std::size_t n = std::min(queue_.size(), options_.max_batch);
-      batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-    Status st = CommitBatch(batch);
-    if (!st) {
-      VKUBE_LOG(kError) << "store commit failed, store is now read-only: " << st.error().message;
-      {
-        std::lock_guard lock(write_mu_);
-        failed_ = true;
+void SqliteStore::Apply(const std::vector<const SqliteDatabase::PendingWrite*>& writes) {
+  std::vector<Event> events;
+  events.reserve(writes.size());
+  {
+    std::unique_lock lock(read_mu_);
+    for (const auto* w : writes) {
+      auto& coll = committed_[w->object->key.resource];
+      auto ck = CollectionKey(w->object->key.ns, w->object->key.name);
+      if (w->type == EventType::kDeleted) {
+        coll.erase(ck);
+      } else {
+        coll[ck] = w->object;
       }
-      for (auto& p : batch) p->done.set_value(st);
-      continue;
+      events.push_back(Event{w->type, w->object, w->prev});
     }
-    std::vector<Event> events;
-    events.reserve(batch.size());
-    {
-      std::unique_lock lock(read_mu_);
-      for (auto& p : batch) {
-        auto& coll = committed_[p->object->key.resource];
-        auto ck = CollectionKey(p->object->key.ns, p->object->key.name);
-        if (p->type == EventType::kDeleted) {
-          coll.erase(ck);
-        } else {
-          coll[ck] = p->object;
-        }
-        events.push_back(Event{p->type, p->object, p->prev});
-      }
-      committed_revision_ = batch.back()->object->revision;
-    }
-    hub_->Publish(events, batch.back()->object->revision);
-    for (auto& p : batch) p->done.set_value(Status());
+    committed_revision_ = writes.back()->object->revision;
   }
+  hub_->Publish(events, writes.back()->object->revision);
+  Finished(writes.size());
 }
 
-Status SqliteStore::CommitBatch(std::vector<std::shared_ptr<PendingWrite>>& batch) {
-  auto fail = [&](const char* what) {
-    std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_);
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return Error::Make(ErrorCode::kInternal, "sqlite " + msg);
-  };
-  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("begin");
-  sqlite3_stmt* put = nullptr;
-  sqlite3_stmt* del = nullptr;
-  sqlite3_stmt* meta = nullptr;
-  sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?)", -1, &put, nullptr);
-  sqlite3_prepare_v2(db_, "DELETE FROM objects WHERE resource=? AND ns=? AND name=?", -1, &del, nullptr);
-  sqlite3_prepare_v2(db_, "UPDATE meta SET v=? WHERE k='revision'", -1, &meta, nullptr);
-  bool ok = true;
-  for (auto& p : batch) {
-    const Object& o = *p->object;
-    sqlite3_stmt* st = p->type == EventType::kDeleted ? del : put;
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, o.key.resource.data(), static_cast<int>(o.key.resource.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, o.key.ns.data(), static_cast<int>(o.key.ns.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, o.key.name.data(), static_cast<int>(o.key.name.size()), SQLITE_STATIC);
-    std::string attrs;
-    if (st == put) {
-      attrs = EncodeAttrs(o.attrs);
-      sqlite3_bind_int64(st, 4, static_cast<sqlite3_int64>(o.revision));
-      sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(o.create_revision));
-      sqlite3_bind_text(st, 6, o.json.data(), static_cast<int>(o.json.size()), SQLITE_STATIC);
-      sqlite3_bind_text(st, 7, attrs.data(), static_cast<int>(attrs.size()), SQLITE_STATIC);
-    }
-    if (sqlite3_step(st) != SQLITE_DONE) {
-      ok = false;
-      break;
-    }
-  }
-  if (ok) {
-    sqlite3_bind_int64(meta, 1, static_cast<sqlite3_int64>(batch.back()->object->revision));
-    ok = sqlite3_step(meta) == SQLITE_DONE;
-  }
-  sqlite3_finalize(put);
-  sqlite3_finalize(del);
-  sqlite3_finalize(meta);
-  if (!ok) return fail("write");
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("commit");
-  return {};
+void SqliteStore::Finished(std::size_t n) {
+  std::lock_guard lock(write_mu_);
+  in_flight_ -= n;
+  if (in_flight_ == 0) drained_cv_.notify_all();
 }
 
 Result<std::unique_ptr<Watcher>> SqliteStore::Watch(const WatchOptions& opts) {

@@ -1,19 +1,17 @@
 #pragma once
 // Embedded durable Store: SQLite (WAL, synchronous=FULL) for durability, an in-memory index for
-// reads, a single committer thread doing group commit, and a WatchHub for events.
+// reads, group commit by the database's committer thread, and a WatchHub for events.
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "libs/store/sqlite_database.h"
 #include "libs/store/store.h"
-
-struct sqlite3;
 
 namespace vkube::store {
 
@@ -23,10 +21,15 @@ struct SqliteStoreOptions {
   std::string path;                  // database file
   std::size_t history_size = 10000;  // events kept for watch resume
   std::size_t max_batch = 1024;      // writes per group-commit transaction
+  std::string partition = "default"; // which store of the file (see SqliteDatabase)
 };
 
+// One partition of a SqliteDatabase: its own revision sequence, in-memory index (reads never
+// touch SQLite) and WatchHub. Writes are admitted here and made durable by the database's
+// group commit.
 class SqliteStore final : public Store {
  public:
+  // A private database holding this one partition (single-tenant use, tests, benchmarks).
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   ~SqliteStore() override;
 
@@ -38,24 +41,29 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Watcher>> Watch(const WatchOptions& opts) override;
   Revision CurrentRevision() override;
   Revision CompactedRevision() override;
+  // Waits for this partition's queued writes, then closes its watchers.
   void Close() override;
 
+  const std::string& partition() const { return partition_; }
   std::size_t ObjectCount();
   std::size_t ApproxMemoryBytes();
 
  private:
+  friend class SqliteDatabase;
   // Objects of one resource, ordered by "ns/name" (the list and continue order).
   using Collection = std::map<std::string, ObjectPtr, std::less<>>;
-  struct PendingWrite;
 
-  explicit SqliteStore(SqliteStoreOptions options);
-  Status Init();
+  SqliteStore(std::shared_ptr<SqliteDatabase> db, std::string partition, std::size_t history_size);
+  void Load(ObjectPtr obj);
+  void FinishLoad(Revision revision);
   Result<ObjectPtr> Write(EventType type, const Key& key, Revision expected, nlohmann::json* obj, Attrs attrs);
-  void CommitLoop();
-  Status CommitBatch(std::vector<std::shared_ptr<PendingWrite>>& batch);
+  // Committer thread: the writes of one batch that belong to this partition, in revision order.
+  void Apply(const std::vector<const SqliteDatabase::PendingWrite*>& writes);
+  void Finished(std::size_t n);  // n queued writes done (committed or failed)
 
-  SqliteStoreOptions options_;
-  sqlite3* db_ = nullptr;
+  std::shared_ptr<SqliteDatabase> db_;
+  const std::string partition_;
+  bool owns_db_ = false;
   std::shared_ptr<WatchHub> hub_;
 
   // Committed, readable state.
@@ -65,13 +73,11 @@ class SqliteStore final : public Store {
 
   // Write admission: latest accepted state (committed + queued) for precondition checks.
   std::mutex write_mu_;
+  std::condition_variable drained_cv_;
   std::unordered_map<std::string, ObjectPtr> latest_;  // full key → object (null = deleted)
   Revision next_revision_ = 0;
-  std::vector<std::shared_ptr<PendingWrite>> queue_;
-  std::condition_variable queue_cv_;
+  std::size_t in_flight_ = 0;
   bool closing_ = false;
-  bool failed_ = false;
-  std::thread committer_;
 };
 
 std::string FullKey(const Key& key);  // "resource/ns/name"
