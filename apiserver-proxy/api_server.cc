@@ -143,7 +143,7 @@ class ApiServer::Impl {
       : t_(std::move(tenant)),
         limits_(limits),
         blocking_(blocking),
-        authn_(t_.tokens, t_.accept_client_certs),
+        authn_(t_.tokens, t_.accept_client_certs, t_.client_certs),
         discovery_(*t_.registry) {
     if (!t_.objects) t_.objects = std::make_shared<registry::GenericRegistry>(t_.store, t_.registry);
     objects_ = t_.objects.get();

@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "libs/http/handler.h"
+#include "libs/pki/client_cert_verifier.h"
 #include "libs/registry/generic_registry.h"
 #include "libs/resource/registry.h"
 #include "libs/store/store.h"
@@ -40,8 +41,10 @@ struct TenantContext {
   std::shared_ptr<registry::GenericRegistry> objects;
   std::shared_ptr<const OpenApiService> openapi;  // may be null (then /openapi/* → 404)
   std::vector<TokenEntry> tokens;                 // static bearer tokens
-  // Client certificates verified by the transport map to user CN / groups O (PeerInfo).
+  // Client certificates map to user CN / groups O. With `client_certs` set they are verified
+  // against that (the tenant's) CA; otherwise the transport's verdict (PeerInfo) is trusted.
   bool accept_client_certs = true;
+  std::shared_ptr<const pki::ClientCertVerifier> client_certs;
 };
 
 struct ApiServerLimits {

@@ -7,20 +7,22 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
-#include "apiserver-proxy/api_server.h"
-#include "apiserver-proxy/bootstrap.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
-#include "controllers/controller_manager.h"
 #include "libs/core/log.h"
+#include "libs/http/connection.h"
 #include "libs/http/server.h"
 #include "libs/net/io_pool.h"
 #include "libs/pki/credentials.h"
 #include "libs/pki/kubeconfig.h"
-#include "libs/registry/admission/service_allocator.h"
-#include "libs/store/sqlite_store.h"
+#include "libs/store/sqlite_database.h"
 #include "src/options.h"
+#include "tenancy/admin_api.h"
+#include "tenancy/data_dir.h"
+#include "tenancy/tenant_manager.h"
+#include "tenancy/tenant_router.h"
 
 namespace vkube {
 namespace {
@@ -28,6 +30,26 @@ namespace {
 int Fail(const std::string& what, const Error& e) {
   VKUBE_LOG(kError) << what << ": " << e.message;
   return 1;
+}
+
+std::string ListenerUrl(const std::string& listen_host, std::uint16_t port) {
+  const std::string host = listen_host == "0.0.0.0" || listen_host == "::" ? "127.0.0.1" : listen_host;
+  return "https://" + host + ":" + std::to_string(port);
+}
+
+// Names listed in `path` (one per line, # comments) that must exist as tenants.
+Status EnsureTenantsFromFile(tenancy::TenantManager& tenants, const std::string& path) {
+  auto text = pki::ReadFile(path);
+  if (!text) return Error::Make(ErrorCode::kNotFound, "cannot read --tenants file " + path);
+  std::istringstream lines(*text);
+  for (std::string line; std::getline(lines, line);) {
+    line = line.substr(0, line.find('#'));
+    line.erase(0, line.find_first_not_of(" \t\r"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (line.empty() || tenants.Find(line)) continue;
+    if (auto made = tenants.Create(line); !made) return made.take_error();
+  }
+  return {};
 }
 
 int Serve(const ServeOptions& o) {
@@ -40,62 +62,97 @@ int Serve(const ServeOptions& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) return Fail("data dir", Error::Make(ErrorCode::kInternal, ec.message()));
-  auto creds = pki::LoadOrCreate(o.data_dir, o.tls_sans);
+  std::vector<std::string> sans = o.tls_sans;
+  if (!o.base_domain.empty() && !o.default_tenant.empty()) sans.push_back(o.default_tenant + "." + o.base_domain);
+  auto creds = pki::LoadOrCreate(o.data_dir, sans);
   if (!creds) return Fail("credentials", creds.error());
-  auto store = store::SqliteStore::Open(store::SqliteStoreOptions{o.data_dir + "/store.db"});
-  if (!store) return Fail("store", store.error());
-  std::shared_ptr<store::Store> st = std::move(*store);
+  // The platform admin's token: distinct from every tenant's (the default tenant's included);
+  // beside pki/, which may be a read-only mount of chart-issued credentials.
+  auto admin_token = pki::LoadOrCreateToken(o.data_dir + "/platform-admin.token");
+  if (!admin_token) return Fail("credentials", admin_token.error());
+  auto database = store::SqliteDatabase::Open({o.data_dir + "/store.db"});
+  if (!database) return Fail("store", database.error());
   auto registry = resource::Registry::BuiltIn();
-  if (auto s = apiserver::EnsureSystemNamespaces(*st, *registry); !s) return Fail("bootstrap", s.error());
   auto openapi = apiserver::OpenApiService::Create(*registry, o.openapi_schema);
   if (!openapi) return Fail("openapi", openapi.error());
-
-  auto objects = std::make_shared<registry::GenericRegistry>(st, registry);
-  auto services = registry::ServiceAllocator::Create(st);
-  if (!services) return Fail("service allocator", services.error());
-  objects->AddAdmission(*services);
-  if (auto s = apiserver::EnsureApiServerService(*st, *registry, (*services)->ApiServerServiceIp()); !s) {
-    return Fail("bootstrap", s.error());
-  }
-
-  apiserver::TenantContext tenant;
-  tenant.store = st;
-  tenant.registry = registry;
-  tenant.objects = objects;
-  tenant.openapi = *openapi;
-  tenant.tokens.push_back({creds->admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
 
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   net::IoPool pool(threads);
   boost::asio::thread_pool blocking(8);  // store writes wait for fsync here; group commit batches them
-  apiserver::ApiServer api(std::move(tenant), apiserver::ApiServerLimits{}, blocking);
-  // The tenant's controllers share one small pool: their writes wait on fsync, not on CPU.
+  // Every tenant's controllers share one small pool: their writes wait on fsync, not on CPU.
   boost::asio::thread_pool controller_pool(2);
-  auto controllers = controllers::ControllerManager::Start(controllers::ControllerContext{
-      .tenant = "default", .objects = objects, .executor = controller_pool.get_executor(), .root_ca_pem = creds->ca.cert_pem});
-  if (!controllers) return Fail("controllers", controllers.error());
+
+  tenancy::Platform platform;
+  platform.data_dir = o.data_dir;
+  platform.base_domain = o.base_domain;
+  platform.instance = *creds;
+  platform.default_tenant = o.default_tenant;
+  platform.database = *database;
+  platform.registry = registry;
+  platform.openapi = *openapi;
+  platform.blocking = &blocking;
+  platform.controller_executor = controller_pool.get_executor();
+  platform.offer_http2 = o.http2 && http::Http2Available();
+  auto tenants = tenancy::TenantManager::Open(platform);
+  if (!tenants) return Fail("tenants", tenants.error());
+  if (!o.default_tenant.empty() && !(*tenants)->Find(o.default_tenant)) {
+    if (auto made = (*tenants)->Create(o.default_tenant); !made) return Fail("default tenant", made.error());
+  }
+  if (!o.tenants_file.empty()) {
+    if (auto s = EnsureTenantsFromFile(**tenants, o.tenants_file); !s) return Fail("tenants", s.error());
+  }
+
+  tenancy::TenantRouter router(**tenants, tenancy::RouterOptions{o.base_domain, o.default_tenant}, blocking);
   http::ServerConfig cfg;
   cfg.listen_host = o.listen_host;
   cfg.port = o.listen_port;
-  cfg.tls = {creds->server.cert_pem + creds->ca.cert_pem, creds->server.key_pem, creds->ca.cert_pem};
+  cfg.tls = {creds->server.cert_pem + creds->ca.cert_pem, creds->server.key_pem, "", true, nullptr};
+  if (!o.base_domain.empty()) {
+    // TENANT.BASE_DOMAIN presents the tenant's own certificate (its CA is in its kubeconfig).
+    cfg.tls.select_by_sni = [&tenants = **tenants, &o](std::string_view sni) -> std::shared_ptr<boost::asio::ssl::context> {
+      auto route = tenancy::ResolveRoute(tenancy::RouterOptions{o.base_domain, ""}, sni, "/", "");
+      if (!route || route->tenant.empty() || route->tenant == o.default_tenant) return nullptr;
+      auto t = tenants.Running(route->tenant);
+      if (!t && tenants.Find(route->tenant)) {
+        if (auto started = tenants.Acquire(route->tenant)) t = *started;
+      }
+      return t ? t->tls() : nullptr;
+    };
+  }
   cfg.enable_http2 = o.http2;
   cfg.limits.idle_timeout = std::chrono::seconds(o.idle_timeout_seconds);
-  http::Server server(pool, cfg, api);
+  http::Server server(pool, cfg, router);
   if (auto s = server.Start(); !s) return Fail("listen", s.error());
+  const std::string url = ListenerUrl(o.listen_host, server.port());
 
-  std::string host = o.listen_host == "0.0.0.0" || o.listen_host == "::" ? "127.0.0.1" : o.listen_host;
-  std::string url = "https://" + host + ":" + std::to_string(server.port());
-  pki::KubeconfigSpec kc;
-  kc.server = url;
-  kc.ca_pem = creds->ca.cert_pem;
-  kc.token = creds->admin_token;
-  const std::string kubeconfig = o.data_dir + "/admin.kubeconfig";
-  if (auto s = pki::WriteFileAtomic(kubeconfig, pki::RenderKubeconfig(kc), 0600); !s) return Fail("kubeconfig", s.error());
-  kc.token.clear();
-  kc.client_cert_pem = creds->admin.cert_pem;
-  kc.client_key_pem = creds->admin.key_pem;
-  if (auto s = pki::WriteFileAtomic(o.data_dir + "/admin-cert.kubeconfig", pki::RenderKubeconfig(kc), 0600); !s) {
-    return Fail("kubeconfig", s.error());
+  tenancy::AdminApi admin(**tenants, *admin_token, tenancy::TenantEndpoint{url, o.base_domain, false},
+                          o.default_tenant, blocking);
+  http::ServerConfig admin_cfg;
+  admin_cfg.listen_host = o.admin_host;
+  admin_cfg.port = o.admin_port;
+  admin_cfg.tls = {creds->server.cert_pem + creds->ca.cert_pem, creds->server.key_pem, "", false, nullptr};
+  admin_cfg.enable_http2 = o.http2;
+  http::Server admin_server(pool, admin_cfg, admin);
+  if (auto s = admin_server.Start(); !s) return Fail("admin listen", s.error());
+  const std::string admin_url = ListenerUrl(o.admin_host, admin_server.port());
+  if (auto s = tenancy::WriteEndpointRecord(o.data_dir, {url, admin_url, o.base_domain, o.default_tenant}); !s) {
+    return Fail("endpoint record", s.error());
+  }
+
+  std::string kubeconfig;
+  if (!o.default_tenant.empty()) {
+    kubeconfig = o.data_dir + "/admin.kubeconfig";
+    auto text = tenancy::ConnectKubeconfig(o.data_dir, o.default_tenant, tenancy::RouteKind::kAuto, "");
+    if (!text) return Fail("kubeconfig", text.error());
+    if (auto s = pki::WriteFileAtomic(kubeconfig, *text, 0600); !s) return Fail("kubeconfig", s.error());
+    pki::KubeconfigSpec kc;
+    kc.server = url;
+    kc.ca_pem = creds->ca.cert_pem;
+    kc.client_cert_pem = creds->admin.cert_pem;
+    kc.client_key_pem = creds->admin.key_pem;
+    if (auto s = pki::WriteFileAtomic(o.data_dir + "/admin-cert.kubeconfig", pki::RenderKubeconfig(kc), 0600); !s) {
+      return Fail("kubeconfig", s.error());
+    }
   }
 
   // Signals are handled on their own io_context so a busy pool never delays shutdown.
@@ -107,20 +164,55 @@ int Serve(const ServeOptions& o) {
     stop.set_value();
   });
   pool.Start();
-  VKUBE_LOG(kInfo) << "vkube ready listen=" << url << " kubeconfig=" << kubeconfig;
-  std::cout << "export KUBECONFIG=" << kubeconfig << "; kubectl get ns" << std::endl;
+  VKUBE_LOG(kInfo) << "vkube ready listen=" << url << " kubeconfig=" << kubeconfig << " admin=" << admin_url
+                   << " tenants=" << (*tenants)->List().size();
+  if (!kubeconfig.empty()) std::cout << "export KUBECONFIG=" << kubeconfig << "; kubectl get ns" << std::endl;
   signals_ctx.run();  // returns once the signal handler ran (no other work on this context)
   stop.get_future().wait();
 
-  std::promise<void> drained;
+  std::promise<void> drained, admin_drained;
   server.Drain([&] { drained.set_value(); });
+  admin_server.Drain([&] { admin_drained.set_value(); });
   drained.get_future().wait();
+  admin_drained.get_future().wait();
   pool.Stop();
-  (*controllers)->Stop();
+  (*tenants)->StopAll();  // controllers, then stores: every acknowledged write is already durable
   controller_pool.join();
   blocking.join();
-  st->Close();  // every acknowledged write is already durable; this flushes nothing new
+  tenants->reset();
+  (*database)->Close();
   VKUBE_LOG(kInfo) << "vkube stopped";
+  return 0;
+}
+
+int Connect(const ConnectOptions& o) {
+  const auto route = o.route == "sni" ? tenancy::RouteKind::kSni
+                     : o.route == "path" ? tenancy::RouteKind::kPath
+                                         : tenancy::RouteKind::kAuto;
+  auto text = tenancy::ConnectKubeconfig(o.data_dir, o.tenant, route, o.server);
+  if (!text) return Fail("connect", text.error());
+  if (o.out.empty()) {
+    std::cout << *text;
+    return 0;
+  }
+  if (auto s = pki::WriteFileAtomic(o.out, *text, 0600); !s) return Fail("connect", s.error());
+  std::cerr << "kubeconfig for tenant " << o.tenant << " written to " << o.out << "\n";
+  return 0;
+}
+
+int ListTenants(const ConnectOptions& o) {
+  auto tenants = tenancy::ListRecordedTenants(o.data_dir);
+  if (!tenants) return Fail("tenants", tenants.error());
+  auto endpoint = tenancy::ReadEndpointRecord(o.data_dir);
+  std::printf("%-40s %-22s %s\n", "NAME", "CREATED", "ENDPOINT");
+  for (const auto& t : *tenants) {
+    std::string ep = "-";
+    if (endpoint) {
+      ep = t.name == endpoint->default_tenant ? endpoint->server : endpoint->server + "/tenants/" + t.name;
+      if (!endpoint->base_domain.empty()) ep += " (sni " + t.name + "." + endpoint->base_domain + ")";
+    }
+    std::printf("%-40s %-22s %s\n", t.name.c_str(), t.created.c_str(), ep.c_str());
+  }
   return 0;
 }
 
@@ -143,6 +235,10 @@ int main(int argc, char** argv) {
       return args.empty() ? 2 : 0;
     case vkube::Command::Kind::kServe:
       return vkube::Serve(cmd->serve);
+    case vkube::Command::Kind::kConnect:
+      return vkube::Connect(cmd->connect);
+    case vkube::Command::Kind::kTenants:
+      return vkube::ListTenants(cmd->connect);
   }
   return 2;
 }

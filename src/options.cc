@@ -6,9 +6,67 @@ std::string Usage() {
   return "usage:\n"
          "  vkube serve --data-dir DIR [--listen HOST:PORT] [--tls-san NAME]... [--threads N]\n"
          "              [--openapi-schema PATH] [--log-level debug|info|warn|error] [--no-http2]\n"
-         "              [--idle-timeout SECONDS]\n"
+         "              [--idle-timeout SECONDS] [--admin-listen HOST:PORT] [--base-domain DOMAIN]\n"
+         "              [--default-tenant NAME] [--tenants FILE]\n"
+         "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
+         "  vkube tenants --data-dir DIR\n"
          "  vkube version\n";
 }
+
+namespace {
+
+Status ParseHostPort(const std::string& flag, const std::string& value, std::string* host, std::uint16_t* port) {
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos) return Error::Make(ErrorCode::kBadRequest, flag + " wants HOST:PORT");
+  std::string p = value.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) > 65535) {
+    return Error::Make(ErrorCode::kBadRequest, "invalid port in " + flag + ": " + p);
+  }
+  *host = value.substr(0, colon);
+  *port = static_cast<std::uint16_t>(std::stoul(p));
+  return {};
+}
+
+// `connect` and `tenants`: flags with values only.
+Result<Command> ParseClientCommand(const std::vector<std::string>& args, Command cmd) {
+  ConnectOptions& o = cmd.connect;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    if (auto eq = flag.find('='); eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (flag.starts_with("--")) {
+      if (i + 1 >= args.size()) return Error::Make(ErrorCode::kBadRequest, "flag needs a value: " + flag);
+      value = args[++i];
+    } else if (cmd.kind == Command::Kind::kConnect && o.tenant.empty()) {
+      o.tenant = flag;
+      continue;
+    } else {
+      return Error::Make(ErrorCode::kBadRequest, "unexpected argument: " + flag);
+    }
+    if (flag == "--data-dir") {
+      o.data_dir = value;
+    } else if (flag == "--server" && cmd.kind == Command::Kind::kConnect) {
+      o.server = value;
+    } else if (flag == "--out" && cmd.kind == Command::Kind::kConnect) {
+      o.out = value;
+    } else if (flag == "--route" && cmd.kind == Command::Kind::kConnect) {
+      if (value != "auto" && value != "path" && value != "sni") {
+        return Error::Make(ErrorCode::kBadRequest, "invalid --route: " + value);
+      }
+      o.route = value;
+    } else {
+      return Error::Make(ErrorCode::kBadRequest, "unknown flag: " + flag);
+    }
+  }
+  if (o.data_dir.empty()) return Error::Make(ErrorCode::kBadRequest, "--data-dir is required");
+  if (cmd.kind == Command::Kind::kConnect && o.tenant.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "connect needs a TENANT");
+  }
+  return cmd;
+}
+
+}  // namespace
 
 Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
   Command cmd;
@@ -16,6 +74,10 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (args[0] == "version" || args[0] == "--version") {
     cmd.kind = Command::Kind::kVersion;
     return cmd;
+  }
+  if (args[0] == "connect" || args[0] == "tenants") {
+    cmd.kind = args[0] == "connect" ? Command::Kind::kConnect : Command::Kind::kTenants;
+    return ParseClientCommand(args, std::move(cmd));
   }
   if (args[0] != "serve") return Error::Make(ErrorCode::kBadRequest, "unknown command: " + args[0]);
   cmd.kind = Command::Kind::kServe;
@@ -35,15 +97,15 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     if (flag == "--data-dir") {
       o.data_dir = value;
     } else if (flag == "--listen") {
-      auto colon = value.rfind(':');
-      if (colon == std::string::npos) return Error::Make(ErrorCode::kBadRequest, "--listen wants HOST:PORT");
-      o.listen_host = value.substr(0, colon);
-      std::string port = value.substr(colon + 1);
-      if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-          std::stoul(port) > 65535) {
-        return Error::Make(ErrorCode::kBadRequest, "invalid port in --listen: " + port);
-      }
-      o.listen_port = static_cast<std::uint16_t>(std::stoul(port));
+      if (auto st = ParseHostPort(flag, value, &o.listen_host, &o.listen_port); !st) return st.take_error();
+    } else if (flag == "--admin-listen") {
+      if (auto st = ParseHostPort(flag, value, &o.admin_host, &o.admin_port); !st) return st.take_error();
+    } else if (flag == "--base-domain") {
+      o.base_domain = value;
+    } else if (flag == "--default-tenant") {
+      o.default_tenant = value;
+    } else if (flag == "--tenants") {
+      o.tenants_file = value;
     } else if (flag == "--tls-san") {
       o.tls_sans.push_back(value);
     } else if (flag == "--threads") {

@@ -18,11 +18,28 @@ struct ServeOptions {
   std::string log_level = "info";
   bool http2 = true;
   unsigned idle_timeout_seconds = 90;  // keep-alive connections with no request are closed after this
+  // Tenancy: the admin API's own listener; SNI routing domain; the tenant served at the root path
+  // ("" = none); a file of tenant names (one per line, # comments) that must exist.
+  std::string admin_host = "127.0.0.1";
+  std::uint16_t admin_port = 0;
+  std::string base_domain;
+  std::string default_tenant = "default";
+  std::string tenants_file;
+};
+
+// `vkube connect TENANT` and `vkube tenants`: read DATA_DIR (no running server needed).
+struct ConnectOptions {
+  std::string data_dir;
+  std::string tenant;
+  std::string server;        // override the recorded listener URL
+  std::string route = "auto";  // auto | path | sni
+  std::string out;           // "" = stdout
 };
 
 struct Command {
-  enum class Kind { kServe, kVersion, kHelp } kind = Kind::kHelp;
+  enum class Kind { kServe, kConnect, kTenants, kVersion, kHelp } kind = Kind::kHelp;
   ServeOptions serve;
+  ConnectOptions connect;
 };
 
 Result<Command> ParseCommandLine(const std::vector<std::string>& args);

@@ -26,6 +26,9 @@ struct PeerInfo {
   bool client_cert_verified = false;
   std::string client_cert_cn;
   std::vector<std::string> client_cert_orgs;
+  // The presented leaf certificate (DER), verified or not: a multi-tenant handler checks it against
+  // the addressed tenant's CA.
+  std::string client_cert_der;
 };
 
 struct Request {

@@ -51,9 +51,13 @@ class Server::Impl {
   }
 
   Status Start() {
-    auto ctx = net::MakeServerTlsContext(net::TlsContextOptions{config_.tls.cert_chain_pem, config_.tls.private_key_pem,
-                                                                config_.tls.client_ca_pem,
-                                                                config_.enable_http2 && Http2Available()});
+    auto ctx = net::MakeServerTlsContext(net::TlsContextOptions{
+        .cert_chain_pem = config_.tls.cert_chain_pem,
+        .private_key_pem = config_.tls.private_key_pem,
+        .client_ca_pem = config_.tls.client_ca_pem,
+        .request_client_cert = config_.tls.request_client_cert,
+        .offer_http2 = config_.enable_http2 && Http2Available(),
+        .select_by_sni = config_.tls.select_by_sni});
     if (!ctx) return ctx.take_error();
     tls_ = *ctx;
     boost::system::error_code ec;
@@ -236,6 +240,7 @@ class Server::Impl {
       peer->client_cert_verified = tls.client_cert_verified;
       peer->client_cert_cn = std::move(tls.cn);
       peer->client_cert_orgs = std::move(tls.orgs);
+      peer->client_cert_der = std::move(tls.client_cert_der);
       const bool h2 = peer->alpn == "h2";
       ConnectionContext ctx{std::move(peer), &config_.limits, &handler_, conn->drain};
       if (h2) {

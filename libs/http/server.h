@@ -5,10 +5,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "libs/core/result.h"
 #include "libs/http/handler.h"
 #include "libs/http/limits.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace vkube::net {
 class IoPool;
@@ -20,6 +25,9 @@ struct TlsFiles {
   std::string cert_chain_pem;  // serving certificate chain (PEM text, not a path)
   std::string private_key_pem;
   std::string client_ca_pem;   // optional: request + verify client certificates against it
+  bool request_client_cert = false;  // ask for any client certificate (the handler verifies it)
+  // SNI → serving context (see net::TlsContextOptions::select_by_sni); null = one certificate.
+  std::function<std::shared_ptr<boost::asio::ssl::context>(std::string_view)> select_by_sni;
 };
 
 struct ServerConfig {

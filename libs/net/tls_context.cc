@@ -38,6 +38,31 @@ std::string NameEntry(X509_NAME* name, int nid, int* pos) {
   return out;
 }
 
+using SniSelector = std::function<std::shared_ptr<boost::asio::ssl::context>(std::string_view)>;
+
+// The selector lives in the SSL_CTX's ex_data so it is freed with the context.
+int SniIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<SniSelector*>(ptr);
+      });
+  return index;
+}
+
+int SelectBySni(SSL* ssl, int*, void*) {
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr) return SSL_TLSEXT_ERR_OK;
+  auto* select = static_cast<SniSelector*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), SniIndex()));
+  if (select == nullptr) return SSL_TLSEXT_ERR_OK;
+  // The SSL takes its own reference on the chosen context.
+  if (auto chosen = (*select)(name)) SSL_set_SSL_CTX(ssl, chosen->native_handle());
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Accepts any client chain: the verdict stays in SSL_get_verify_result for InspectTls and the
+// application verifies the presented certificate against the right (tenant's) CA.
+int AcceptAnyClientChain(int, X509_STORE_CTX*) { return 1; }
+
 }  // namespace
 
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const TlsContextOptions& o) {
@@ -75,6 +100,11 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Tl
     }
     BIO_free(bio);
   }
+  if (o.request_client_cert) SSL_CTX_set_verify(native, SSL_VERIFY_PEER, AcceptAnyClientChain);
+  if (o.select_by_sni) {
+    SSL_CTX_set_ex_data(native, SniIndex(), new SniSelector(o.select_by_sni));
+    SSL_CTX_set_tlsext_servername_callback(native, SelectBySni);
+  }
   return ctx;
 }
 
@@ -87,6 +117,10 @@ TlsPeer InspectTls(SSL* ssl) {
   p.alpn = alpn_len ? std::string(reinterpret_cast<const char*>(alpn), alpn_len) : "http/1.1";
   X509* cert = SSL_get1_peer_certificate(ssl);
   if (cert != nullptr) {
+    unsigned char* der = nullptr;
+    const int n = i2d_X509(cert, &der);
+    if (n > 0) p.client_cert_der.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+    OPENSSL_free(der);
     if (SSL_get_verify_result(ssl) == X509_V_OK) {
       p.client_cert_verified = true;
       X509_NAME* subject = X509_get_subject_name(cert);

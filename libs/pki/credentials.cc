@@ -130,15 +130,22 @@ Result<Credentials> LoadOrCreate(const std::string& data_dir, const std::vector<
     creds.admin = *admin;
   }
 
-  auto token = ReadFile(dir + "/admin.token");
-  if (token && !token->empty()) {
-    creds.admin_token = *token;
-    while (!creds.admin_token.empty() && (creds.admin_token.back() == '\n')) creds.admin_token.pop_back();
-  } else {
-    creds.admin_token = RandomToken();
-    if (auto s = WriteFileAtomic(dir + "/admin.token", creds.admin_token, 0600); !s) return s.take_error();
-  }
+  auto token = LoadOrCreateToken(dir + "/admin.token");
+  if (!token) return token.take_error();
+  creds.admin_token = std::move(*token);
   return creds;
+}
+
+Result<std::string> LoadOrCreateToken(const std::string& path) {
+  auto token = ReadFile(path);
+  if (token && !token->empty()) {
+    std::string t = std::move(*token);
+    while (!t.empty() && (t.back() == '\n')) t.pop_back();
+    return t;
+  }
+  std::string t = RandomToken();
+  if (auto s = WriteFileAtomic(path, t, 0600); !s) return s.take_error();
+  return t;
 }
 
 }  // namespace vkube::pki

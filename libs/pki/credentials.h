@@ -19,6 +19,9 @@ struct Credentials {
 // certificate is re-issued when a requested SAN is missing from the existing one.
 Result<Credentials> LoadOrCreate(const std::string& data_dir, const std::vector<std::string>& extra_sans);
 
+// A random bearer token kept in `path` (0600), created on first use.
+Result<std::string> LoadOrCreateToken(const std::string& path);
+
 // Writes `content` to `path` atomically (temp file + fsync + rename) with the given mode.
 Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode);
 Result<std::string> ReadFile(const std::string& path);

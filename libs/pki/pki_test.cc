@@ -3,7 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "libs/pki/certificate_authority.h"
+#include "libs/pki/client_cert_verifier.h"
 #include "libs/pki/credentials.h"
 #include "libs/pki/kubeconfig.h"
 
@@ -59,6 +63,46 @@ TEST(Pki, KubeconfigIsReadByKubectl) {
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(*ReadFile(dir + "/out"), "https://127.0.0.1:1234");
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vkube::pki
+
+namespace vkube::pki {
+namespace {
+
+std::string PemToDer(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  X509_free(cert);
+  return out;
+}
+
+TEST(ClientCertVerifier, AcceptsOnlyItsOwnCaClientCertificates) {
+  auto a = CertificateAuthority::Create("tenant-a");
+  auto b = CertificateAuthority::Create("tenant-b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto verifier = ClientCertVerifier::Create(a->pem().cert_pem);
+  ASSERT_TRUE(verifier.ok());
+  auto alice = a->Issue({"alice", {"dev", "ops"}, {}, {}, false});
+  auto mallory = b->Issue({"alice", {"system:masters"}, {}, {}, false});
+  auto server = a->Issue({"srv", {}, {"localhost"}, {}, true});
+  ASSERT_TRUE(alice.ok() && mallory.ok() && server.ok());
+
+  auto id = (*verifier)->Verify(PemToDer(alice->cert_pem));
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(id->user, "alice");
+  EXPECT_EQ(id->groups, (std::vector<std::string>{"dev", "ops"}));
+  EXPECT_EQ((*verifier)->Verify(PemToDer(mallory->cert_pem)).error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ((*verifier)->Verify(PemToDer(server->cert_pem)).error().code, ErrorCode::kUnauthorized);  // serverAuth only
+  EXPECT_EQ((*verifier)->Verify("not a certificate").error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ((*verifier)->Verify("").error().code, ErrorCode::kUnauthorized);
+  EXPECT_FALSE(ClientCertVerifier::Create("garbage").ok());
 }
 
 }  // namespace

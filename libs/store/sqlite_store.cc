@@ -59,7 +59,6 @@ void SqliteStore::FinishLoad(Revision revision) {
 
 SqliteStore::~SqliteStore() {
   Close();
-  db_->Release(partition_);
   if (owns_db_) db_->Close();
 }
 
@@ -68,8 +67,12 @@ void SqliteStore::Close() {
     std::unique_lock lock(write_mu_);
     closing_ = true;
     drained_cv_.wait(lock, [&] { return in_flight_ == 0; });
+    if (released_) return;
+    released_ = true;
   }
   hub_->CloseAll();
+  // Closed for writes: the partition may be dropped or reopened while this object still lives.
+  db_->Release(partition_);
 }
 
 Result<ObjectPtr> SqliteStore::Get(const Key& key) {

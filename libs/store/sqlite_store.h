@@ -41,7 +41,8 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Watcher>> Watch(const WatchOptions& opts) override;
   Revision CurrentRevision() override;
   Revision CompactedRevision() override;
-  // Waits for this partition's queued writes, then closes its watchers.
+  // Waits for this partition's queued writes, then closes its watchers and gives the partition
+  // name back to the database (it can be dropped or reopened).
   void Close() override;
 
   const std::string& partition() const { return partition_; }
@@ -78,6 +79,7 @@ class SqliteStore final : public Store {
   Revision next_revision_ = 0;
   std::size_t in_flight_ = 0;
   bool closing_ = false;
+  bool released_ = false;  // Close() done
 };
 
 std::string FullKey(const Key& key);  // "resource/ns/name"

@@ -1,0 +1,33 @@
+#pragma once
+// What every tenant of one vkube process shares: the database file, the kind registry and OpenAPI
+// documents, the worker pools and the instance's serving identity. Passed explicitly (no globals).
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "apiserver-proxy/api_server.h"
+#include "apiserver-proxy/openapi/openapi_service.h"
+#include "libs/pki/credentials.h"
+#include "libs/store/sqlite_database.h"
+
+namespace vkube::tenancy {
+
+struct Platform {
+  std::string data_dir;     // tenants live in DATA_DIR/tenants/NAME
+  std::string base_domain;  // SNI routing: TENANT.BASE_DOMAIN ("" = off)
+  // Serving CA and certificate of the shared listener (DATA_DIR/pki). The default tenant uses
+  // these as its own credentials: single-tenant installs (and the Helm chart) keep one pki.
+  pki::Credentials instance;
+  std::string default_tenant;
+  std::shared_ptr<store::SqliteDatabase> database;
+  std::shared_ptr<const resource::Registry> registry;
+  std::shared_ptr<const apiserver::OpenApiService> openapi;
+  apiserver::ApiServerLimits limits;
+  boost::asio::thread_pool* blocking = nullptr;    // store writes (fsync waits)
+  boost::asio::any_io_executor controller_executor;  // every tenant's controllers
+  bool offer_http2 = true;
+};
+
+}  // namespace vkube::tenancy

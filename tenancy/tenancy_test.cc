@@ -1,0 +1,134 @@
+// Tenancy on the real pieces: a real database file, real credentials, each tenant's real API
+// server and controllers. Routing decisions are tested as a pure function.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "apiserver-proxy/openapi/openapi_service.h"
+#include "tenancy/tenant_manager.h"
+#include "tenancy/tenant_name.h"
+#include "tenancy/tenant_router.h"
+
+namespace vkube::tenancy {
+namespace {
+
+TEST(TenantName, DnsLabelsOfAtMostFortyCharacters) {
+  EXPECT_TRUE(ValidateTenantName("team-a").ok());
+  EXPECT_TRUE(ValidateTenantName("a").ok());
+  EXPECT_TRUE(ValidateTenantName(std::string(40, 'a')).ok());
+  for (const std::string& bad : std::vector<std::string>{"", "-a", "a-", "A", "a.b", "a/b", "a%2Fb", "..", std::string(41, 'a'), "a b", "a_b"}) {
+    auto s = ValidateTenantName(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalid);
+  }
+}
+
+TEST(ResolveRoute, SniThenPathPrefixThenDefault) {
+  const RouterOptions o{.base_domain = "vkube.test", .default_tenant = "default"};
+  auto r = ResolveRoute(o, "team-a.vkube.test", "/api/v1/pods", "limit=1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->tenant, "team-a");
+  EXPECT_EQ(r->target, "/api/v1/pods?limit=1");
+  EXPECT_EQ(ResolveRoute(o, "TEAM-A.VKUBE.TEST", "/", "")->tenant, "");  // label must be lower case
+  // With SNI the path is never a tenant route: /tenants/b stays a path inside team-a.
+  r = ResolveRoute(o, "team-a.vkube.test", "/tenants/b/api", "");
+  EXPECT_EQ(r->tenant, "team-a");
+  EXPECT_EQ(r->path, "/tenants/b/api");
+  r = ResolveRoute(o, "", "/tenants/b/api/v1/namespaces", "");
+  EXPECT_EQ(r->tenant, "b");
+  EXPECT_EQ(r->path, "/api/v1/namespaces");
+  EXPECT_EQ(ResolveRoute(o, "", "/tenants/b", "")->path, "/");
+  EXPECT_EQ(ResolveRoute(o, "localhost", "/api", "")->tenant, "default");
+  // Tricks address nobody (→ 401), never another tenant.
+  for (const char* p : {"/tenants/b%2F..%2Fc/api", "/tenants/../c/api", "/tenants//api", "/tenants/B/api",
+                        "/tenants/b.c/api"}) {
+    r = ResolveRoute(o, "", p, "");
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->tenant, "") << p;
+  }
+  EXPECT_EQ(ResolveRoute(o, "x.y.vkube.test", "/", "")->tenant, "");
+  EXPECT_EQ(ResolveRoute(o, "evilvkube.test", "/api", "")->tenant, "default");  // not a subdomain
+  EXPECT_FALSE(ResolveRoute(RouterOptions{}, "", "/api", ""));
+  // "//tenants/b" is not the prefix: it stays a (404) path of the default tenant.
+  EXPECT_EQ(ResolveRoute(o, "", "//tenants/b/api", "")->tenant, "default");
+}
+
+class TenantManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vkube-tenancy-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Open();
+  }
+  void Open() {
+    auto db = store::SqliteDatabase::Open({dir_ + "/store.db"});
+    ASSERT_TRUE(db.ok());
+    Platform p;
+    p.data_dir = dir_;
+    auto instance = pki::LoadOrCreate(dir_, {});
+    ASSERT_TRUE(instance.ok());
+    p.instance = *instance;
+    p.database = *db;
+    p.registry = resource::Registry::BuiltIn();
+    p.blocking = &blocking_;
+    p.controller_executor = controllers_.get_executor();
+    auto m = TenantManager::Open(std::move(p));
+    ASSERT_TRUE(m.ok());
+    manager_ = std::move(*m);
+  }
+  void TearDown() override {
+    manager_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::size_t ConfigMaps(Tenant& t, const std::string& ns) {
+    return t.store().List(store::ListOptions{.resource = "configmaps", .ns = ns})->items.size();
+  }
+
+  std::string dir_;
+  boost::asio::thread_pool blocking_{2};
+  boost::asio::thread_pool controllers_{1};
+  std::unique_ptr<TenantManager> manager_;
+};
+
+TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {
+  ASSERT_TRUE(manager_->Create("a").ok());
+  ASSERT_TRUE(manager_->Create("b").ok());
+  EXPECT_EQ(manager_->Create("a").error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(manager_->Create("Bad_Name").error().code, ErrorCode::kInvalid);
+  auto a = manager_->Acquire("a");
+  auto b = manager_->Acquire("b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE((*a)->credentials().ca.cert_pem, (*b)->credentials().ca.cert_pem);
+  EXPECT_NE((*a)->credentials().admin_token, (*b)->credentials().admin_token);
+  nlohmann::json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "only-a"}, {"namespace", "default"}}}};
+  ASSERT_TRUE((*a)->store().Create(store::Key{"configmaps", "default", "only-a"}, cm, {}).ok());
+  // kube-root-ca.crt comes from each tenant's own controllers; only-a stays in a.
+  EXPECT_EQ((*a)->store().Get(store::Key{"configmaps", "default", "only-a"}).ok(), true);
+  EXPECT_FALSE((*b)->store().Get(store::Key{"configmaps", "default", "only-a"}).ok());
+  EXPECT_EQ(manager_->Acquire("nope").error().code, ErrorCode::kNotFound);
+  a->reset();
+  b->reset();
+
+  // Restart: both tenants come back (lazily), with their data.
+  manager_.reset();
+  Open();
+  ASSERT_EQ(manager_->List().size(), 2u);
+  EXPECT_FALSE(manager_->List()[0].running);
+  a = manager_->Acquire("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE((*a)->store().Get(store::Key{"configmaps", "default", "only-a"}).ok());
+
+  // Delete: gone from the list, its partition and files removed; the name can be reused fresh.
+  ASSERT_TRUE(manager_->Delete("a").ok());
+  EXPECT_EQ(manager_->Delete("a").error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/tenants/a"));
+  EXPECT_EQ(manager_->Acquire("a").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(manager_->Create("a").ok());
+  auto fresh = manager_->Acquire("a");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE((*fresh)->store().Get(store::Key{"configmaps", "default", "only-a"}).ok());
+  EXPECT_NE((*fresh)->credentials().admin_token, (*a)->credentials().admin_token);
+}
+
+}  // namespace
+}  // namespace vkube::tenancy

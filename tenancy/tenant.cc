@@ -1,0 +1,82 @@
+#include "tenancy/tenant.h"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "apiserver-proxy/bootstrap.h"
+#include "libs/net/tls_context.h"
+#include "libs/pki/client_cert_verifier.h"
+#include "libs/registry/admission/service_allocator.h"
+
+namespace vkube::tenancy {
+
+Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::string& name) {
+  std::shared_ptr<Tenant> t(new Tenant(p, name));
+  std::vector<std::string> sans;
+  if (!p.base_domain.empty()) sans.push_back(name + "." + p.base_domain);
+  if (name == p.default_tenant) {
+    t->creds_ = p.instance;
+  } else {
+    auto creds = pki::LoadOrCreate(p.data_dir + "/tenants/" + name, sans);
+    if (!creds) return creds.take_error();
+    t->creds_ = std::move(*creds);
+  }
+  auto verifier = pki::ClientCertVerifier::Create(t->creds_.ca.cert_pem);
+  if (!verifier) return verifier.take_error();
+
+  auto partition = p.database->OpenPartition(name);
+  if (!partition) return partition.take_error();
+  t->store_ = std::move(*partition);
+  if (auto s = apiserver::EnsureSystemNamespaces(*t->store_, *p.registry); !s) return s.take_error();
+  auto objects = std::make_shared<registry::GenericRegistry>(t->store_, p.registry);
+  auto services = registry::ServiceAllocator::Create(t->store_);
+  if (!services) return services.take_error();
+  objects->AddAdmission(*services);
+  if (auto s = apiserver::EnsureApiServerService(*t->store_, *p.registry, (*services)->ApiServerServiceIp()); !s) {
+    return s.take_error();
+  }
+
+  apiserver::TenantContext ctx;
+  ctx.name = name;
+  ctx.store = t->store_;
+  ctx.registry = p.registry;
+  ctx.objects = objects;
+  ctx.openapi = p.openapi;
+  ctx.tokens.push_back({t->creds_.admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
+  ctx.client_certs = *verifier;
+  t->api_ = std::make_unique<apiserver::ApiServer>(std::move(ctx), p.limits, *p.blocking);
+  auto controllers = controllers::ControllerManager::Start(controllers::ControllerContext{
+      .tenant = name, .objects = objects, .executor = p.controller_executor, .root_ca_pem = t->TrustBundle()});
+  if (!controllers) return controllers.take_error();
+  t->controllers_ = std::move(*controllers);
+  return t;
+}
+
+Tenant::~Tenant() { Stop(); }
+
+void Tenant::Stop() {
+  std::call_once(stopped_, [&] {
+    if (controllers_) controllers_->Stop();
+    if (store_) store_->Close();
+  });
+}
+
+std::string Tenant::TrustBundle() const {
+  std::string bundle = platform_.instance.ca.cert_pem;
+  if (creds_.ca.cert_pem != bundle) bundle += creds_.ca.cert_pem;
+  return bundle;
+}
+
+std::shared_ptr<boost::asio::ssl::context> Tenant::tls() {
+  std::lock_guard lock(tls_mu_);
+  if (!tls_) {
+    auto ctx = net::MakeServerTlsContext(net::TlsContextOptions{
+        .cert_chain_pem = creds_.server.cert_pem + creds_.ca.cert_pem,
+        .private_key_pem = creds_.server.key_pem,
+        .request_client_cert = true,
+        .offer_http2 = platform_.offer_http2});
+    if (ctx) tls_ = *ctx;
+  }
+  return tls_;
+}
+
+}  // namespace vkube::tenancy

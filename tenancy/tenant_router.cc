@@ -1,0 +1,85 @@
+#include "tenancy/tenant_router.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "apiserver-proxy/content.h"
+#include "tenancy/tenant_name.h"
+
+namespace vkube::tenancy {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::string_view kPathPrefix = "/tenants/";
+
+bool EndsWithDomain(std::string_view sni, std::string_view domain, std::string_view* label) {
+  if (domain.empty() || sni.size() <= domain.size() + 1) return false;
+  const std::string_view tail = sni.substr(sni.size() - domain.size());
+  for (std::size_t i = 0; i < domain.size(); ++i) {
+    const char c = tail[i] >= 'A' && tail[i] <= 'Z' ? static_cast<char>(tail[i] - 'A' + 'a') : tail[i];
+    if (c != domain[i]) return false;
+  }
+  if (sni[sni.size() - domain.size() - 1] != '.') return false;
+  *label = sni.substr(0, sni.size() - domain.size() - 1);
+  return true;
+}
+
+// A named coroutine, not a capturing lambda: GCC 12 frees a lambda temporary's captured strings
+// twice when it is created inside a co_await expression. optional: co_spawn needs a
+// default-constructible result.
+asio::awaitable<std::optional<Result<std::shared_ptr<Tenant>>>> AcquireTenant(TenantManager& tenants, std::string name) {
+  co_return tenants.Acquire(name);
+}
+
+http::Response Unauthorized() {
+  return apiserver::ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized"));
+}
+
+}  // namespace
+
+std::optional<Route> ResolveRoute(const RouterOptions& o, std::string_view sni, std::string_view path,
+                                  std::string_view query) {
+  auto make = [&](std::string_view tenant, std::string_view rest) {
+    Route r;
+    if (ValidateTenantName(tenant)) r.tenant = std::string(tenant);  // else: addressed, but nobody
+    r.path = rest.empty() ? "/" : std::string(rest);
+    r.target = query.empty() ? r.path : r.path + "?" + std::string(query);
+    return r;
+  };
+  std::string_view label;
+  if (EndsWithDomain(sni, o.base_domain, &label)) return make(label, path);
+  if (path.starts_with(kPathPrefix)) {
+    std::string_view rest = path.substr(kPathPrefix.size());
+    const std::size_t slash = rest.find('/');
+    const std::string_view tenant = rest.substr(0, slash);
+    return make(tenant, slash == std::string_view::npos ? std::string_view() : rest.substr(slash));
+  }
+  if (o.default_tenant.empty()) return std::nullopt;
+  return make(o.default_tenant, path);
+}
+
+asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::ResponseWriter& writer) {
+  const std::string_view sni = request.peer ? std::string_view(request.peer->sni) : std::string_view();
+  std::optional<Route> route = ResolveRoute(options_, sni, request.path, request.query);
+  if (!route || route->tenant.empty()) co_return co_await writer.Send(Unauthorized());
+  std::shared_ptr<Tenant> tenant = tenants_.Running(route->tenant);
+  if (!tenant) {
+    if (!tenants_.Find(route->tenant)) co_return co_await writer.Send(Unauthorized());
+    // First request of an idle tenant: load it on the blocking pool, not on this connection's thread.
+    std::optional<Result<std::shared_ptr<Tenant>>> acquired =
+        co_await asio::co_spawn(blocking_, AcquireTenant(tenants_, route->tenant), asio::use_awaitable);
+    Result<std::shared_ptr<Tenant>>& started = *acquired;
+    if (!started) {
+      if (started.error().code == ErrorCode::kNotFound) co_return co_await writer.Send(Unauthorized());
+      co_return co_await writer.Send(apiserver::ErrorResponse(
+          Error::Make(ErrorCode::kServiceUnavailable, "the virtual cluster is not available: " + started.error().message)));
+    }
+    tenant = std::move(*started);
+  }
+  request.path = std::move(route->path);
+  request.target = std::move(route->target);
+  co_await tenant->api().Handle(request, writer);
+}
+
+}  // namespace vkube::tenancy
