@@ -93,6 +93,11 @@ int Serve(const ServeOptions& o) {
   platform.blocking = &blocking;
   platform.controller_executor = controller_pool.get_executor();
   platform.offer_http2 = o.http2 && http::Http2Available();
+  platform.tenant_limits = tenancy::TenantLimits{.requests_per_second = o.tenant_qps,
+                                                 .burst = o.tenant_burst,
+                                                 .max_watches = o.tenant_max_watches,
+                                                 .max_inflight = o.tenant_max_inflight,
+                                                 .max_objects = o.tenant_max_objects};
   auto tenants = tenancy::TenantManager::Open(platform);
   if (!tenants) return Fail("tenants", tenants.error());
   if (!o.default_tenant.empty() && !(*tenants)->Find(o.default_tenant)) {

@@ -7,7 +7,8 @@ std::string Usage() {
          "  vkube serve --data-dir DIR [--listen HOST:PORT] [--tls-san NAME]... [--threads N]\n"
          "              [--openapi-schema PATH] [--log-level debug|info|warn|error] [--no-http2]\n"
          "              [--idle-timeout SECONDS] [--admin-listen HOST:PORT] [--base-domain DOMAIN]\n"
-         "              [--default-tenant NAME] [--tenants FILE]\n"
+         "              [--default-tenant NAME] [--tenants FILE] [--tenant-qps N] [--tenant-burst N]\n"
+         "              [--tenant-max-watches N] [--tenant-max-inflight N] [--tenant-max-objects N]\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
          "  vkube tenants --data-dir DIR\n"
          "  vkube version\n";
@@ -24,6 +25,14 @@ Status ParseHostPort(const std::string& flag, const std::string& value, std::str
   }
   *host = value.substr(0, colon);
   *port = static_cast<std::uint16_t>(std::stoul(p));
+  return {};
+}
+
+Status ParseCount(const std::string& flag, const std::string& value, std::size_t* out) {
+  if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos) {
+    return Error::Make(ErrorCode::kBadRequest, "invalid " + flag + ": " + value);
+  }
+  *out = std::stoul(value);
   return {};
 }
 
@@ -106,6 +115,16 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       o.default_tenant = value;
     } else if (flag == "--tenants") {
       o.tenants_file = value;
+    } else if (flag == "--tenant-qps" || flag == "--tenant-burst") {
+      std::size_t n = 0;
+      if (auto st = ParseCount(flag, value, &n); !st) return st.take_error();
+      (flag == "--tenant-qps" ? o.tenant_qps : o.tenant_burst) = static_cast<double>(n);
+    } else if (flag == "--tenant-max-watches") {
+      if (auto st = ParseCount(flag, value, &o.tenant_max_watches); !st) return st.take_error();
+    } else if (flag == "--tenant-max-inflight") {
+      if (auto st = ParseCount(flag, value, &o.tenant_max_inflight); !st) return st.take_error();
+    } else if (flag == "--tenant-max-objects") {
+      if (auto st = ParseCount(flag, value, &o.tenant_max_objects); !st) return st.take_error();
     } else if (flag == "--tls-san") {
       o.tls_sans.push_back(value);
     } else if (flag == "--threads") {

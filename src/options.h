@@ -25,6 +25,13 @@ struct ServeOptions {
   std::string base_domain;
   std::string default_tenant = "default";
   std::string tenants_file;
+  // Per-tenant limits (0 = unlimited / default): requests per second and burst (429 beyond),
+  // open watches, in-flight requests, stored objects (403 quota beyond).
+  double tenant_qps = 0;
+  double tenant_burst = 0;
+  std::size_t tenant_max_watches = 0;
+  std::size_t tenant_max_inflight = 0;
+  std::size_t tenant_max_objects = 0;
 };
 
 // `vkube connect TENANT` and `vkube tenants`: read DATA_DIR (no running server needed).

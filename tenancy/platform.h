@@ -11,6 +11,7 @@
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "libs/pki/credentials.h"
 #include "libs/store/sqlite_database.h"
+#include "tenancy/tenant_gate.h"
 
 namespace vkube::tenancy {
 
@@ -25,6 +26,7 @@ struct Platform {
   std::shared_ptr<const resource::Registry> registry;
   std::shared_ptr<const apiserver::OpenApiService> openapi;
   apiserver::ApiServerLimits limits;
+  TenantLimits tenant_limits;  // the same for every tenant (per-tenant overrides: later)
   boost::asio::thread_pool* blocking = nullptr;    // store writes (fsync waits)
   boost::asio::any_io_executor controller_executor;  // every tenant's controllers
   bool offer_http2 = true;

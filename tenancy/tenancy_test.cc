@@ -132,3 +132,31 @@ TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {
 
 }  // namespace
 }  // namespace vkube::tenancy
+
+namespace vkube::tenancy {
+namespace {
+
+TEST(TenantGate, TokenBucketAndWatchCap) {
+  TenantGate gate(TenantLimits{.requests_per_second = 10, .burst = 3, .max_watches = 2});
+  const auto t0 = TenantGate::Clock::now();
+  EXPECT_TRUE(gate.AdmitRequest(t0));
+  EXPECT_TRUE(gate.AdmitRequest(t0));
+  EXPECT_TRUE(gate.AdmitRequest(t0));
+  EXPECT_FALSE(gate.AdmitRequest(t0));  // burst spent
+  EXPECT_TRUE(gate.AdmitRequest(t0 + std::chrono::milliseconds(100)));  // one token per 100 ms
+  EXPECT_FALSE(gate.AdmitRequest(t0 + std::chrono::milliseconds(150)));
+  {
+    auto a = gate.AdmitWatch();
+    auto b = gate.AdmitWatch();
+    EXPECT_TRUE(a.ok() && b.ok());
+    EXPECT_FALSE(gate.AdmitWatch().ok());
+    EXPECT_EQ(gate.watches(), 2u);
+  }
+  EXPECT_EQ(gate.watches(), 0u);  // slots released with the watches
+  EXPECT_TRUE(gate.AdmitWatch().ok());
+  TenantGate unlimited(TenantLimits{});
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(unlimited.AdmitRequest(t0));
+}
+
+}  // namespace
+}  // namespace vkube::tenancy

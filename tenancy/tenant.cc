@@ -5,6 +5,7 @@
 #include "apiserver-proxy/bootstrap.h"
 #include "libs/net/tls_context.h"
 #include "libs/pki/client_cert_verifier.h"
+#include "libs/registry/admission/object_count_quota.h"
 #include "libs/registry/admission/service_allocator.h"
 
 namespace vkube::tenancy {
@@ -31,6 +32,10 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   auto services = registry::ServiceAllocator::Create(t->store_);
   if (!services) return services.take_error();
   objects->AddAdmission(*services);
+  if (p.tenant_limits.max_objects > 0) {
+    objects->AddAdmission(std::make_shared<registry::ObjectCountQuota>(
+        p.tenant_limits.max_objects, [store = t->store_.get()] { return store->ObjectCount(); }));
+  }
   if (auto s = apiserver::EnsureApiServerService(*t->store_, *p.registry, (*services)->ApiServerServiceIp()); !s) {
     return s.take_error();
   }
@@ -43,7 +48,12 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   ctx.openapi = p.openapi;
   ctx.tokens.push_back({t->creds_.admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
   ctx.client_certs = *verifier;
-  t->api_ = std::make_unique<apiserver::ApiServer>(std::move(ctx), p.limits, *p.blocking);
+  apiserver::ApiServerLimits limits = p.limits;
+  if (p.tenant_limits.max_inflight > 0) {
+    limits.max_requests_inflight = p.tenant_limits.max_inflight;
+    limits.max_mutating_requests_inflight = std::max<std::size_t>(1, p.tenant_limits.max_inflight / 2);
+  }
+  t->api_ = std::make_unique<apiserver::ApiServer>(std::move(ctx), limits, *p.blocking);
   auto controllers = controllers::ControllerManager::Start(controllers::ControllerContext{
       .tenant = name, .objects = objects, .executor = p.controller_executor, .root_ca_pem = t->TrustBundle()});
   if (!controllers) return controllers.take_error();
@@ -72,8 +82,8 @@ std::shared_ptr<boost::asio::ssl::context> Tenant::tls() {
     auto ctx = net::MakeServerTlsContext(net::TlsContextOptions{
         .cert_chain_pem = creds_.server.cert_pem + creds_.ca.cert_pem,
         .private_key_pem = creds_.server.key_pem,
-        .request_client_cert = true,
-        .offer_http2 = platform_.offer_http2});
+        .offer_http2 = platform_.offer_http2,
+        .request_client_cert = true});
     if (ctx) tls_ = *ctx;
   }
   return tls_;

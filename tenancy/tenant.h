@@ -34,13 +34,15 @@ class Tenant {
   // Serving context for SNI TENANT.BASE_DOMAIN (certificate issued by the tenant's CA).
   std::shared_ptr<boost::asio::ssl::context> tls();
   store::SqliteStore& store() { return *store_; }
+  TenantGate& gate() { return gate_; }
 
   // Stops controllers and closes the store (open watches end); requests still running finish
   // with errors. Idempotent.
   void Stop();
 
  private:
-  Tenant(const Platform& platform, std::string name) : platform_(platform), name_(std::move(name)) {}
+  Tenant(const Platform& platform, std::string name)
+      : platform_(platform), name_(std::move(name)), gate_(platform.tenant_limits) {}
 
   const Platform& platform_;
   const std::string name_;
@@ -51,6 +53,7 @@ class Tenant {
   std::mutex tls_mu_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::once_flag stopped_;
+  TenantGate gate_;
 };
 
 }  // namespace vkube::tenancy

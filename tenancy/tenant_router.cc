@@ -32,6 +32,26 @@ asio::awaitable<std::optional<Result<std::shared_ptr<Tenant>>>> AcquireTenant(Te
   co_return tenants.Acquire(name);
 }
 
+http::Response TooManyRequests() {
+  Error e = Error::Make(ErrorCode::kTooManyRequests, "Too many requests, please try again later.");
+  e.details.retry_after_seconds = 1;
+  return apiserver::ErrorResponse(e);
+}
+
+// kube's watch forms: ?watch=true|1 on a list, or the legacy /watch/ path prefix.
+bool IsWatch(std::string_view path, std::string_view query) {
+  if (path.starts_with("/api/v1/watch/") || (path.starts_with("/apis/") && path.find("/watch/") != std::string_view::npos)) {
+    return true;
+  }
+  for (std::string_view q = query; !q.empty();) {
+    const std::size_t amp = q.find('&');
+    const std::string_view kv = q.substr(0, amp);
+    if (kv == "watch=true" || kv == "watch=1") return true;
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+  }
+  return false;
+}
+
 http::Response Unauthorized() {
   return apiserver::ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized"));
 }
@@ -77,8 +97,14 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     }
     tenant = std::move(*started);
   }
+  if (!tenant->gate().AdmitRequest()) co_return co_await writer.Send(TooManyRequests());
   request.path = std::move(route->path);
   request.target = std::move(route->target);
+  std::optional<TenantGate::WatchSlot> watch;  // held while the watch streams
+  if (IsWatch(request.path, request.query)) {
+    watch.emplace(tenant->gate().AdmitWatch());
+    if (!watch->ok()) co_return co_await writer.Send(TooManyRequests());
+  }
   co_await tenant->api().Handle(request, writer);
 }
 

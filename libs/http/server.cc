@@ -55,8 +55,8 @@ class Server::Impl {
         .cert_chain_pem = config_.tls.cert_chain_pem,
         .private_key_pem = config_.tls.private_key_pem,
         .client_ca_pem = config_.tls.client_ca_pem,
-        .request_client_cert = config_.tls.request_client_cert,
         .offer_http2 = config_.enable_http2 && Http2Available(),
+        .request_client_cert = config_.tls.request_client_cert,
         .select_by_sni = config_.tls.select_by_sni});
     if (!ctx) return ctx.take_error();
     tls_ = *ctx;

@@ -17,10 +17,10 @@ struct TlsContextOptions {
   std::string cert_chain_pem;
   std::string private_key_pem;
   std::string client_ca_pem;  // verify client certificates against it (TlsPeer::client_cert_verified)
+  bool offer_http2 = true;
   // Ask for a client certificate even without client_ca_pem and accept any chain: the
   // application verifies TlsPeer::client_cert_der itself (one listener, many tenant CAs).
   bool request_client_cert = false;
-  bool offer_http2 = true;
   // Server name indication: a context (certificate) for the name the client asked for, or null for
   // this context. The returned context must be built with the same options (ALPN, client certs).
   std::function<std::shared_ptr<boost::asio::ssl::context>(std::string_view server_name)> select_by_sni;

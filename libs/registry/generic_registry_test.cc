@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "libs/registry/admission/object_count_quota.h"
 #include "libs/store/sqlite_store.h"
 
 namespace vkube::registry {
@@ -196,6 +197,33 @@ TEST_F(GenericRegistryTest, AdmissionMutatesAndRefuses) {
   auto denied = reg_->Create(Cms(), "default", Cm("deny"));
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
+}
+
+}  // namespace
+}  // namespace vkube::registry
+
+namespace vkube::registry {
+namespace {
+
+TEST_F(GenericRegistryTest, ObjectCountQuotaRefusesCreatesAtTheLimitLikeKube) {
+  auto* sqlite = dynamic_cast<store::SqliteStore*>(store_.get());
+  ASSERT_NE(sqlite, nullptr);
+  const std::size_t used = sqlite->ObjectCount();  // the namespace
+  reg_->AddAdmission(std::make_shared<ObjectCountQuota>(used + 2, [sqlite] { return sqlite->ObjectCount(); }));
+  ASSERT_TRUE(reg_->Create(Cms(), "default", Cm("a")).ok());
+  ASSERT_TRUE(reg_->Create(Cms(), "default", Cm("b")).ok());
+  auto refused = reg_->Create(Cms(), "default", Cm("c"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(refused.error().message, "configmaps \"c\" is forbidden: exceeded quota: vkube-tenant-objects, requested: "
+                                     "objects=1, used: objects=" + std::to_string(used + 2) +
+                                     ", limited: objects=" + std::to_string(used + 2));
+  // Updates and deletes still work at the limit (a tenant can always clean up).
+  auto a = Parse(*reg_->Get(Cms(), "default", "a"));
+  a["data"] = {{"k", "v"}};
+  EXPECT_TRUE(reg_->Update(Cms(), "default", "a", a).ok());
+  EXPECT_TRUE(reg_->Delete(Cms(), "default", "b", DeleteOptions{}).ok());
+  EXPECT_TRUE(reg_->Create(Cms(), "default", Cm("c")).ok());
 }
 
 }  // namespace
