@@ -93,6 +93,7 @@ int Serve(const ServeOptions& o) {
   platform.blocking = &blocking;
   platform.controller_executor = controller_pool.get_executor();
   platform.offer_http2 = o.http2 && http::Http2Available();
+  platform.metrics = std::make_shared<tenancy::PlatformMetrics>();
   platform.tenant_limits = tenancy::TenantLimits{.requests_per_second = o.tenant_qps,
                                                  .burst = o.tenant_burst,
                                                  .max_watches = o.tenant_max_watches,

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <filesystem>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -56,6 +58,28 @@ asio::awaitable<void> AdminApi::Handle(http::Request& request, http::ResponseWri
   co_await writer.Send(std::move(response));
 }
 
+// Gauges that are cheaper to read at scrape time than to maintain on every write.
+void AdminApi::RefreshGauges(PlatformMetrics& metrics) {
+  const auto all = tenants_.List();
+  std::size_t running = 0;
+  for (const auto& info : all) {
+    if (!info.running) continue;
+    ++running;
+    if (auto t = tenants_.Running(info.name); t && t->metrics()) {
+      t->metrics()->objects->Set(static_cast<double>(t->store().ObjectCount()));
+    }
+  }
+  metrics.tenants_total().Set(static_cast<double>(all.size()));
+  metrics.tenants_running().Set(static_cast<double>(running));
+  std::error_code ec;
+  std::uintmax_t bytes = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    const auto n = std::filesystem::file_size(tenants_.platform().data_dir + "/store.db" + suffix, ec);
+    if (!ec) bytes += n;
+  }
+  metrics.store_bytes().Set(static_cast<double>(bytes));
+}
+
 asio::awaitable<http::Response> AdminApi::ServeOn(const http::Request& request) { co_return Serve(request); }
 
 http::Response AdminApi::Serve(const http::Request& request) {
@@ -65,6 +89,12 @@ http::Response AdminApi::Serve(const http::Request& request) {
   const std::string& method = request.method;
   auto object = [&](const TenantInfo& info) { return TenantObject(info, endpoint_, info.name == default_tenant_); };
 
+  if (path == "/metrics" && method == "GET") {
+    auto* metrics = tenants_.platform().metrics.get();
+    if (metrics == nullptr) return Fail(ErrorCode::kNotFound, "metrics are off");
+    RefreshGauges(*metrics);
+    return http::Response{200, {{"content-type", "text/plain; version=0.0.4"}}, metrics->Serialize()};
+  }
   if (path == kTenants) {
     if (method == "GET") {
       json items = json::array();

@@ -6,6 +6,7 @@
 //   GET  /v1/tenants/NAME                 Tenant
 //   DELETE /v1/tenants/NAME               Status Success (data and credentials removed)
 //   GET  /v1/tenants/NAME/kubeconfig      ?route=path|sni&server=URL → kubeconfig YAML
+//   GET  /metrics                         Prometheus text format
 // Authenticated by the instance's admin bearer token; errors are metav1.Status.
 #include <string>
 
@@ -34,6 +35,7 @@ class AdminApi final : public http::Handler {
 
  private:
   http::Response Serve(const http::Request& request);  // blocking: runs on `blocking`
+  void RefreshGauges(PlatformMetrics& metrics);
   boost::asio::awaitable<http::Response> ServeOn(const http::Request& request);
 
   TenantManager& tenants_;

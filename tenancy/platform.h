@@ -11,6 +11,7 @@
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "libs/pki/credentials.h"
 #include "libs/store/sqlite_database.h"
+#include "tenancy/platform_metrics.h"
 #include "tenancy/tenant_gate.h"
 
 namespace vkube::tenancy {
@@ -30,6 +31,7 @@ struct Platform {
   boost::asio::thread_pool* blocking = nullptr;    // store writes (fsync waits)
   boost::asio::any_io_executor controller_executor;  // every tenant's controllers
   bool offer_http2 = true;
+  std::shared_ptr<PlatformMetrics> metrics;  // null = not measured (tests)
 };
 
 }  // namespace vkube::tenancy

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "apiserver-proxy/openapi/openapi_service.h"
+#include "tenancy/platform_metrics.h"
 #include "tenancy/tenant_manager.h"
 #include "tenancy/tenant_name.h"
 #include "tenancy/tenant_router.h"
@@ -156,6 +157,28 @@ TEST(TenantGate, TokenBucketAndWatchCap) {
   EXPECT_TRUE(gate.AdmitWatch().ok());
   TenantGate unlimited(TenantLimits{});
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(unlimited.AdmitRequest(t0));
+}
+
+}  // namespace
+}  // namespace vkube::tenancy
+
+namespace vkube::tenancy {
+namespace {
+
+TEST(PlatformMetrics, BoundedSeriesPerTenantAndForget) {
+  PlatformMetrics m;
+  auto a = m.Track("a");
+  EXPECT_EQ(m.Track("a"), a);  // one set of handles per tenant
+  for (int i = 0; i < 100; ++i) m.Observe(*a, "list", "configmaps", 200, 0.002);
+  m.Observe(*a, "get", "", 404, 0.001);
+  m.Observe(*a, "watch", "pods", 200, 30);
+  const std::string text = m.Serialize();
+  EXPECT_NE(text.find(R"(vkube_tenant_requests_total{code="200",tenant="a"} 101)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(vkube_requests_total{code="404",resource="other",verb="get"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(vkube_tenant_request_duration_seconds_count{tenant="a"} 101)"), std::string::npos)
+      << "watches are not latency samples";
+  m.Forget("a");
+  EXPECT_EQ(m.Serialize().find("tenant=\"a\""), std::string::npos);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   std::shared_ptr<Tenant> t(new Tenant(p, name));
   std::vector<std::string> sans;
   if (!p.base_domain.empty()) sans.push_back(name + "." + p.base_domain);
+  if (p.metrics) t->metrics_ = p.metrics->Track(name);
   if (name == p.default_tenant) {
     t->creds_ = p.instance;
   } else {

@@ -34,7 +34,10 @@ class Tenant {
   // Serving context for SNI TENANT.BASE_DOMAIN (certificate issued by the tenant's CA).
   std::shared_ptr<boost::asio::ssl::context> tls();
   store::SqliteStore& store() { return *store_; }
+  const resource::Registry& registry() const { return *platform_.registry; }
   TenantGate& gate() { return gate_; }
+  // This tenant's metric handles (null when the platform measures nothing).
+  PlatformMetrics::TenantSeries* metrics() { return metrics_.get(); }
 
   // Stops controllers and closes the store (open watches end); requests still running finish
   // with errors. Idempotent.
@@ -54,6 +57,7 @@ class Tenant {
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::once_flag stopped_;
   TenantGate gate_;
+  std::shared_ptr<PlatformMetrics::TenantSeries> metrics_;
 };
 
 }  // namespace vkube::tenancy

@@ -104,6 +104,7 @@ Status TenantManager::Delete(const std::string& name) {
   std::filesystem::remove(dir + "/tenant.json", ec);
   if (auto s = platform_.database->DropPartition(name); !s) return s;
   std::filesystem::remove_all(dir, ec);
+  if (platform_.metrics) platform_.metrics->Forget(name);
   VKUBE_LOG(kInfo) << "tenant " << name << " deleted";
   return {};
 }

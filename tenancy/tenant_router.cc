@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "apiserver-proxy/content.h"
+#include "apiserver-proxy/request_info.h"
 #include "tenancy/tenant_name.h"
 
 namespace vkube::tenancy {
@@ -50,6 +51,40 @@ bool IsWatch(std::string_view path, std::string_view query) {
     q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
   }
   return false;
+}
+
+// Records the status a handler answers with (metrics), forwarding everything.
+class MeteredWriter final : public http::ResponseWriter {
+ public:
+  explicit MeteredWriter(http::ResponseWriter& inner) : inner_(inner) {}
+  asio::awaitable<void> Send(http::Response r) override {
+    status_ = r.status;
+    co_await inner_.Send(std::move(r));
+  }
+  asio::awaitable<bool> Start(int status, http::Headers headers) override {
+    status_ = status;
+    co_return co_await inner_.Start(status, std::move(headers));
+  }
+  asio::awaitable<bool> Write(std::string chunk) override { co_return co_await inner_.Write(std::move(chunk)); }
+  asio::awaitable<void> Finish() override { co_await inner_.Finish(); }
+  bool closing() const override { return inner_.closing(); }
+  void on_closing(std::function<void()> fn) override { inner_.on_closing(std::move(fn)); }
+  int status() const { return status_; }
+
+ private:
+  http::ResponseWriter& inner_;
+  int status_ = 0;
+};
+
+// kube's verb and the served resource of a request ("" when it is not a served resource, so the
+// resource label only ever takes the registry's values).
+std::pair<std::string, std::string> Classify(Tenant& tenant, const http::Request& request) {
+  auto query = apiserver::Query::Parse(request.query);
+  if (!query) return {"other", ""};
+  auto info = apiserver::ParseRequestInfo(request.method, request.path, *query);
+  if (!info || !info->is_resource_request) return {info ? info->verb : "other", ""};
+  const bool served = tenant.registry().Find(info->group, info->version, info->resource) != nullptr;
+  return {info->verb, served ? info->resource : ""};
 }
 
 http::Response Unauthorized() {
@@ -105,7 +140,18 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     watch.emplace(tenant->gate().AdmitWatch());
     if (!watch->ok()) co_return co_await writer.Send(TooManyRequests());
   }
-  co_await tenant->api().Handle(request, writer);
+  PlatformMetrics::TenantSeries* series = tenant->metrics();
+  if (series == nullptr) co_return co_await tenant->api().Handle(request, writer);
+  const auto [verb, resource] = Classify(*tenant, request);
+  MeteredWriter metered(writer);
+  series->inflight->Increment();
+  if (watch) series->watches->Increment();
+  const auto start = std::chrono::steady_clock::now();
+  co_await tenant->api().Handle(request, metered);
+  series->inflight->Decrement();
+  if (watch) series->watches->Decrement();
+  tenants_.platform().metrics->Observe(*series, verb, resource, metered.status(),
+                                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace vkube::tenancy
