@@ -83,6 +83,20 @@ class VkubeServer:
         finally:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def endpoint(self):
+        """DATA_DIR/endpoint.json, rewritten by every start: {server, adminServer, baseDomain, defaultTenant}."""
+        with open(os.path.join(self.data_dir, "endpoint.json")) as f:
+            return json.load(f)
+
+    @property
+    def admin_url(self):
+        """The platform admin API's listener (its port changes on every start)."""
+        return self.endpoint()["adminServer"]
+
+    def platform_token(self):
+        with open(os.path.join(self.data_dir, "platform-admin.token")) as f:
+            return f.read().strip()
+
     def token(self):
         with open(self.kubeconfig) as f:
             m = re.search(r"token:\s*(\S+)", f.read())
