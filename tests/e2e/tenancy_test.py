@@ -259,7 +259,13 @@ class TenancyCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.t = Tenancy().start()
+        cls.t = Tenancy()
+        try:
+            cls.t.start()
+        except BaseException:
+            cls.t.cleanup()  # tearDownClass does not run when setUpClass fails
+            cls.t = None
+            raise
 
     @classmethod
     def tearDownClass(cls):
