@@ -40,6 +40,12 @@ using store::ObjectPtr;
 
 namespace {
 
+Error TooManyRequestsError() {
+  Error e = Error::Make(ErrorCode::kTooManyRequests, "Too many requests, please try again later.");
+  e.details.retry_after_seconds = 1;
+  return e;
+}
+
 bool IsPublicPath(std::string_view p) {
   for (std::string_view pub : {"/healthz", "/livez", "/readyz", "/version"}) {
     if (p == pub || (p.size() > pub.size() && p.substr(0, pub.size()) == pub && p[pub.size()] == '/')) return true;
@@ -152,10 +158,15 @@ class ApiServer::Impl {
   asio::awaitable<void> Handle(http::Request& req, http::ResponseWriter& w) {
     auto query = Query::Parse(req.query);
     if (!query) co_return co_await w.Send(ErrorResponse(query.error()));
-    if (IsPublicPath(req.path)) co_return co_await w.Send(PublicEndpoint(req.path, *query));
-    if (!authn_.Authenticate(req)) {
-      co_return co_await w.Send(ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized")));
+    // Public paths serve anonymous clients, but a credential that fails is still 401 (kube
+    // authenticates first: an invalid token never reads anything).
+    const bool authenticated = authn_.Authenticate(req).has_value();
+    const bool credential = !req.header("authorization").empty() || (req.peer && !req.peer->client_cert_der.empty());
+    if (IsPublicPath(req.path) && (authenticated || !credential)) {
+      co_return co_await w.Send(PublicEndpoint(req.path, *query));
     }
+    if (!authenticated) co_return co_await w.Send(ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized")));
+    if (t_.admit && !t_.admit()) co_return co_await w.Send(ErrorResponse(TooManyRequestsError()));
     auto info = ParseRequestInfo(req.method, req.path, *query);
     if (!info) co_return co_await w.Send(ErrorResponse(info.error()));
     const bool long_running = info->verb == "watch";
@@ -164,11 +175,7 @@ class ApiServer::Impl {
     if (!long_running) {
       slot.emplace(mutating ? mutating_inflight_ : readonly_inflight_,
                    mutating ? limits_.max_mutating_requests_inflight : limits_.max_requests_inflight);
-      if (!slot->ok()) {
-        Error e = Error::Make(ErrorCode::kTooManyRequests, "Too many requests, please try again later.");
-        e.details.retry_after_seconds = 1;
-        co_return co_await w.Send(ErrorResponse(e));
-      }
+      if (!slot->ok()) co_return co_await w.Send(ErrorResponse(TooManyRequestsError()));
     }
     if (!info->is_resource_request) co_return co_await w.Send(NonResource(req, *info));
     const Kind* kind = t_.registry->Find(info->group, info->version, info->resource);

@@ -3,6 +3,7 @@
 // (authn → in-flight limit → route) in front of REST handlers over the tenant's Store.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ struct TenantContext {
   // against that (the tenant's) CA; otherwise the transport's verdict (PeerInfo) is trusted.
   bool accept_client_certs = true;
   std::shared_ptr<const pki::ClientCertVerifier> client_certs;
+  // Called once per authenticated request (before any work); false answers 429. The tenant's
+  // rate limit lives here so unauthenticated traffic cannot spend a tenant's budget.
+  std::function<bool()> admit;
 };
 
 struct ApiServerLimits {

@@ -8,13 +8,15 @@
 #include "controllers/job/job_controller.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/rootcacert/root_ca_controller.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/statefulset/stateful_set_controller.h"
 
 namespace vkube::controllers {
 
-Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerContext ctx) {
+Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerContext ctx,
+                                                                    std::vector<ControllerFactory> extra) {
   ctx.informer = std::make_shared<SharedInformer>(ctx.objects->shared_store(), ctx.executor);
   std::unique_ptr<ControllerManager> m(new ControllerManager(ctx));
   auto& cs = m->controllers_;
@@ -28,11 +30,15 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   }
   cs.push_back(std::make_unique<DeploymentController>(ctx));
   cs.push_back(std::make_unique<EndpointsController>(ctx));
+  if (ctx.objects->Find("", "resourcequotas") != nullptr) cs.push_back(std::make_unique<ResourceQuotaController>(ctx));
   cs.push_back(std::make_unique<StatefulSetController>(ctx));
   cs.push_back(std::make_unique<DaemonSetController>(ctx));
   // Kinds some registries may not serve (e.g. a trimmed test registry): only when present.
   if (ctx.objects->Find("batch", "jobs") != nullptr) cs.push_back(std::make_unique<JobController>(ctx));
   if (ctx.objects->Find("batch", "cronjobs") != nullptr) cs.push_back(std::make_unique<CronJobController>(ctx));
+  for (const auto& make : extra) {
+    if (auto c = make ? make(ctx) : nullptr) cs.push_back(std::move(c));
+  }
   for (auto& c : cs) c->Register(*ctx.informer);
   if (auto s = ctx.informer->Start(); !s) return s.take_error();
   for (auto& c : cs) c->Start();

@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "controllers/deployment/deployment_controller.h"
+#include "libs/registry/admission/resource_quota.h"
 #include "libs/resource/json_access.h"
 #include "libs/store/sqlite_store.h"
 
@@ -403,6 +404,51 @@ TEST(PodTemplateHash, StableAndSafeAlphabet) {
   EXPECT_EQ(PodTemplateHash(t, 0), PodTemplateHash(t, 0));
   EXPECT_NE(PodTemplateHash(t, 0), PodTemplateHash(t, 1));
   for (char c : PodTemplateHash(t, 0)) EXPECT_EQ(std::string("aeiou013").find(c), std::string::npos) << c;
+}
+
+}  // namespace
+}  // namespace vkube::controllers
+
+namespace vkube::controllers {
+namespace {
+
+// ResourceQuota: admission refuses the third pod with kube-apiserver's wording; the controller
+// keeps status.used current (and frees usage when pods finish or go away).
+TEST_F(ControllersTest, ResourceQuotaAdmissionAndUsage) {
+  objects_->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(store_, objects_->kinds_ptr()));
+  Json quota = Json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"compute","namespace":"default"},
+    "spec":{"hard":{"pods":"2","requests.cpu":"1","count/deployments.apps":"5"}}})");
+  ASSERT_TRUE(objects_->Create(Kind("", "resourcequotas"), "default", quota).ok());
+  auto pod = [](const std::string& name, const char* cpu) {
+    return Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
+                       R"(","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx","resources":{"requests":{"cpu":")" +
+                       cpu + R"("}}}]}})");
+  };
+  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", pod("p1", "250m")).ok());
+  auto big = objects_->Create(Kind("", "pods"), "default", pod("big", "900m"));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().message,
+            "pods \"big\" is forbidden: exceeded quota: compute, requested: requests.cpu=900m, used: "
+            "requests.cpu=250m, limited: requests.cpu=1");
+  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", pod("p2", "250m")).ok());
+  auto third = objects_->Create(Kind("", "pods"), "default", pod("p3", "100m"));
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(third.error().message,
+            "pods \"p3\" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2");
+  auto used = [&](const char* key) {
+    auto q = objects_->GetJson(Kind("", "resourcequotas"), "default", "compute");
+    if (!q) return std::string();
+    const Json& v = jsonx::Child(jsonx::At(*q, "status.used"), key);  // keys contain dots
+    return v.is_string() ? v.get<std::string>() : std::string();
+  };
+  EXPECT_TRUE(Eventually([&] { return used("pods") == "2" && used("requests.cpu") == "500m"; })) << used("pods");
+  auto q = objects_->GetJson(Kind("", "resourcequotas"), "default", "compute");
+  EXPECT_EQ(jsonx::Str(*q, "status.hard.pods"), "2");
+  EXPECT_EQ(used("count/deployments.apps"), "0");
+  ASSERT_TRUE(objects_->Delete(Kind("", "pods"), "default", "p1", registry::DeleteOptions{}).ok());
+  EXPECT_TRUE(Eventually([&] { return used("pods") == "1" && used("requests.cpu") == "250m"; })) << used("pods");
+  EXPECT_TRUE(objects_->Create(Kind("", "pods"), "default", pod("p3", "100m")).ok());
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ TEST(ResolveRoute, SniThenPathPrefixThenDefault) {
   EXPECT_EQ(ResolveRoute(o, "localhost", "/api", "")->tenant, "default");
   // Tricks address nobody (→ 401), never another tenant.
   for (const char* p : {"/tenants/b%2F..%2Fc/api", "/tenants/../c/api", "/tenants//api", "/tenants/B/api",
-                        "/tenants/b.c/api"}) {
+                        "/tenants/b.c/api", "/tenants/b/../c/api", "/tenants/b/%2e%2e/c/api", "/tenants/b/..%2Fc",
+                        "/tenants/b/x/../../c/api", "/tenants/b/.."}) {
     r = ResolveRoute(o, "", p, "");
     ASSERT_TRUE(r) << p;
     EXPECT_EQ(r->tenant, "") << p;

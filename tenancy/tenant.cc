@@ -6,6 +6,7 @@
 #include "libs/net/tls_context.h"
 #include "libs/pki/client_cert_verifier.h"
 #include "libs/registry/admission/object_count_quota.h"
+#include "libs/registry/admission/resource_quota.h"
 #include "libs/registry/admission/service_allocator.h"
 
 namespace vkube::tenancy {
@@ -33,6 +34,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   auto services = registry::ServiceAllocator::Create(t->store_);
   if (!services) return services.take_error();
   objects->AddAdmission(*services);
+  objects->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(t->store_, p.registry));
   if (p.tenant_limits.max_objects > 0) {
     objects->AddAdmission(std::make_shared<registry::ObjectCountQuota>(
         p.tenant_limits.max_objects, [store = t->store_.get()] { return store->ObjectCount(); }));
@@ -49,6 +51,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   ctx.openapi = p.openapi;
   ctx.tokens.push_back({t->creds_.admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
   ctx.client_certs = *verifier;
+  ctx.admit = [gate = &t->gate_] { return gate->AdmitRequest(); };
   apiserver::ApiServerLimits limits = p.limits;
   if (p.tenant_limits.max_inflight > 0) {
     limits.max_requests_inflight = p.tenant_limits.max_inflight;

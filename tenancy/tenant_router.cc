@@ -39,6 +39,13 @@ http::Response TooManyRequests() {
   return apiserver::ErrorResponse(e);
 }
 
+bool IsPublic(std::string_view path) {
+  for (std::string_view p : {"/healthz", "/livez", "/readyz", "/version"}) {
+    if (path == p || (path.starts_with(p) && path.size() > p.size() && path[p.size()] == '/')) return true;
+  }
+  return false;
+}
+
 // kube's watch forms: ?watch=true|1 on a list, or the legacy /watch/ path prefix.
 bool IsWatch(std::string_view path, std::string_view query) {
   if (path.starts_with("/api/v1/watch/") || (path.starts_with("/apis/") && path.find("/watch/") != std::string_view::npos)) {
@@ -87,6 +94,29 @@ std::pair<std::string, std::string> Classify(Tenant& tenant, const http::Request
   return {info->verb, served ? info->resource : ""};
 }
 
+// A dot-dot segment, raw or percent-encoded (%2e, %2f), would climb out of /tenants/NAME/.
+bool EscapesPrefix(std::string_view path) {
+  std::string decoded;
+  decoded.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size()) {
+      const char a = path[i + 1], b = static_cast<char>(path[i + 2] | 0x20);
+      if (a == '2' && (b == 'e' || b == 'f')) {
+        decoded.push_back(b == 'e' ? '.' : '/');
+        i += 2;
+        continue;
+      }
+    }
+    decoded.push_back(path[i]);
+  }
+  for (std::size_t start = 0; start <= decoded.size();) {
+    const std::size_t end = std::min(decoded.find('/', start), decoded.size());
+    if (decoded.compare(start, end - start, "..") == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 http::Response Unauthorized() {
   return apiserver::ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized"));
 }
@@ -108,16 +138,24 @@ std::optional<Route> ResolveRoute(const RouterOptions& o, std::string_view sni, 
     std::string_view rest = path.substr(kPathPrefix.size());
     const std::size_t slash = rest.find('/');
     const std::string_view tenant = rest.substr(0, slash);
-    return make(tenant, slash == std::string_view::npos ? std::string_view() : rest.substr(slash));
+    const std::string_view inner = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (EscapesPrefix(inner)) return make("", inner);  // /tenants/a/../b: addressed to nobody (401)
+    return make(tenant, inner);
   }
   if (o.default_tenant.empty()) return std::nullopt;
-  return make(o.default_tenant, path);
+  Route r = make(o.default_tenant, path);
+  r.is_default = true;
+  return r;
 }
 
 asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::ResponseWriter& writer) {
   const std::string_view sni = request.peer ? std::string_view(request.peer->sni) : std::string_view();
   std::optional<Route> route = ResolveRoute(options_, sni, request.path, request.query);
   if (!route || route->tenant.empty()) co_return co_await writer.Send(Unauthorized());
+  // Anonymous health/version on a tenant route would tell which tenants exist: only the default
+  // route (what probes use) answers them without a credential.
+  const bool credential = !request.header("authorization").empty() || (request.peer && !request.peer->client_cert_der.empty());
+  if (!route->is_default && !credential && IsPublic(route->path)) co_return co_await writer.Send(Unauthorized());
   std::shared_ptr<Tenant> tenant = tenants_.Running(route->tenant);
   if (!tenant) {
     if (!tenants_.Find(route->tenant)) co_return co_await writer.Send(Unauthorized());
@@ -132,7 +170,6 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     }
     tenant = std::move(*started);
   }
-  if (!tenant->gate().AdmitRequest()) co_return co_await writer.Send(TooManyRequests());
   request.path = std::move(route->path);
   request.target = std::move(route->target);
   std::optional<TenantGate::WatchSlot> watch;  // held while the watch streams

@@ -179,10 +179,8 @@ TEST_F(RouterFuzz, HostileRequestsNeverCrossTenants) {
       ASSERT_TRUE(cred && *cred == t) << "LEAK of " << tenants_[t] << " to " << sent << " sni=" << sni;
     }
     // A credential presented at a route that resolves to another existing tenant: always 401.
-    // (Health and version are public, as in kube-apiserver.)
-    const bool is_public = route && (route->path == "/healthz" || route->path == "/version");
-    if (cred && route && !is_public && !route->tenant.empty() && route->tenant != tenants_[*cred] &&
-        manager_->Find(route->tenant)) {
+    // (Public paths too: a credential that fails is 401 everywhere, as in kube-apiserver.)
+    if (cred && route && !route->tenant.empty() && route->tenant != tenants_[*cred] && manager_->Find(route->tenant)) {
       ASSERT_EQ(r.status, 401) << sent << " sni=" << sni << " credential of " << tenants_[*cred]
                                << " token=" << !req.header("authorization").empty() << "\n" << r.body;
     }
@@ -206,7 +204,7 @@ TEST_F(RouterFuzz, HostileRequestsNeverCrossTenants) {
     EXPECT_EQ(have, created[t]) << tenants_[t];
   }
   EXPECT_GT(refused, total / 4);
-  EXPECT_GT(served, total / 20);
+  EXPECT_GT(served, total / 50);
   std::printf("%d requests: %d refused (401), %d served (200)\n", total, refused, served);
 }
 

@@ -82,6 +82,7 @@ class GenericRegistry {
   store::Store& store() const { return *store_; }
   const std::shared_ptr<store::Store>& shared_store() const { return store_; }
   const resource::Registry& kinds() const { return *kinds_; }
+  const std::shared_ptr<const resource::Registry>& kinds_ptr() const { return kinds_; }
   const resource::Kind* Find(std::string_view group, std::string_view resource) const;
 
   Result<store::ObjectPtr> Get(const resource::Kind& kind, const std::string& ns, const std::string& name) const;
