@@ -165,6 +165,33 @@ class Controllers(ServerTestCase):
         self.assertIn('namespaces "doomed" not found', p.stderr)
         self.assertEqual(self.get_json("pods", "-n", "doomed")["items"], [])
 
+    def test_11_resource_quota_refuses_like_kube_apiserver_and_reports_usage(self):
+        self.kubectl("create", "ns", "quota")
+        self.kubectl("create", "quota", "compute", "-n", "quota", "--hard=pods=2,requests.cpu=1,count/deployments.apps=3")
+        for name in ("a", "b"):
+            self.kubectl("run", name, "-n", "quota", "--image=nginx", "--overrides",
+                         json.dumps({"spec": {"containers": [{"name": name, "image": "nginx",
+                                                             "resources": {"requests": {"cpu": "300m"}}}]}}))
+        p = self.kubectl("run", "c", "-n", "quota", "--image=nginx", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('Error from server (Forbidden): pods "c" is forbidden: exceeded quota: compute, requested: '
+                      'pods=1, used: pods=2, limited: pods=2', p.stderr)
+
+        def used():
+            q = self.get_json("quota", "compute", "-n", "quota")
+            return q.get("status", {}).get("used", {})
+        self.wait_for(lambda: used().get("pods") == "2" and used().get("requests.cpu") == "600m", what="status.used")
+        out = self.kubectl("describe", "quota", "compute", "-n", "quota").stdout
+        self.assertRegex(out, r"pods\s+2\s+2")
+        self.assertRegex(out, r"requests\.cpu\s+600m\s+1")
+        # A Deployment's ReplicaSet cannot exceed it either: the third pod is refused, two run.
+        self.kubectl("delete", "pod", "a", "b", "-n", "quota", "--wait=false")
+        self.wait_for(lambda: used().get("pods") == "0", what="usage freed")
+        self.kubectl("create", "deployment", "web", "-n", "quota", "--image=nginx", "--replicas=3")
+        self.wait_for(lambda: len(self.get_json("pods", "-n", "quota")["items"]) == 2, what="two pods")
+        time.sleep(0.5)
+        self.assertEqual(len(self.get_json("pods", "-n", "quota")["items"]), 2)
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--binary":

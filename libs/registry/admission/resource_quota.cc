@@ -119,15 +119,18 @@ Status ResourceQuotaAdmission::Admit(AdmissionRequest& request) {
   auto quotas = store_->List(store::ListOptions{.resource = "resourcequotas", .ns = request.ns});
   if (!quotas || quotas->items.empty()) return {};
   const QuotaUsage charge = QuotaCharge(*request.kind, *request.object);
+  const std::string storage = request.kind->info.StorageResource();
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  std::erase_if(pending_, [&](const Reservation& r) { return r.expires < now; });
   for (const auto& qo : quotas->items) {
     const Json quota = Json::parse(qo->json, nullptr, false);
     const Json& hard = resource::jsonx::At(quota, "spec.hard");
     QuotaUsage requested;
     AddUsage(hard, charge, requested);
     if (requested.empty()) continue;
-    // Usage from the committed objects (kube reads status.used and CAS-updates it; concurrent
-    // creates can both pass here — a bound that the controller's status catches up with).
     QuotaUsage used;
+    std::set<std::pair<std::string, std::string>> committed;  // (resource, name) in the namespace
     for (const auto& res : ChargedResources(*registry_, hard)) {
       const auto slash = res.find('/');
       const std::string group = slash == std::string::npos ? "" : res.substr(0, slash);
@@ -138,7 +141,17 @@ Status ResourceQuotaAdmission::Admit(AdmissionRequest& request) {
       }
       auto objs = store_->List(store::ListOptions{.resource = res, .ns = request.ns});
       if (!kind || !objs) continue;
-      for (const auto& o : objs->items) AddUsage(hard, QuotaCharge(*kind, Json::parse(o->json, nullptr, false)), used);
+      for (const auto& o : objs->items) {
+        committed.emplace(res, o->key.name);
+        AddUsage(hard, QuotaCharge(*kind, Json::parse(o->json, nullptr, false)), used);
+      }
+    }
+    // Committed reservations are done (the object counts itself; once deleted it must not count).
+    std::erase_if(pending_, [&](const Reservation& r) {
+      return r.ns == request.ns && committed.contains({r.resource, r.name});
+    });
+    for (const auto& r : pending_) {
+      if (r.ns == request.ns) AddUsage(hard, r.charge, used);
     }
     std::string req_s, used_s, hard_s;
     for (const auto& [key, q] : requested) {
@@ -165,6 +178,7 @@ Status ResourceQuotaAdmission::Admit(AdmissionRequest& request) {
     e.details.name = request.name;
     return e;
   }
+  pending_.push_back(Reservation{request.ns, storage, request.name, charge, now + std::chrono::seconds(5)});
   return {};
 }
 

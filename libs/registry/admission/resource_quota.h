@@ -3,7 +3,9 @@
 // resourcequota controller that writes status.used) and the admission plugin that refuses a
 // create which would exceed a quota's spec.hard, with kube-apiserver's message:
 //   pods "x" is forbidden: exceeded quota: NAME, requested: pods=1, used: pods=2, limited: pods=2
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,8 +36,20 @@ class ResourceQuotaAdmission final : public AdmissionPlugin {
   Status Admit(AdmissionRequest& request) override;
 
  private:
+  // A create admitted but maybe not committed yet: counted until its object shows up in the store
+  // (or it expires, for a write that failed after admission). With the lock held over check +
+  // reserve, concurrent creates (a ReplicaSet's burst) cannot both take the last unit — what
+  // kube gets from compare-and-swap on the quota's status.used.
+  struct Reservation {
+    std::string ns, resource, name;
+    QuotaUsage charge;
+    std::chrono::steady_clock::time_point expires;
+  };
+
   std::shared_ptr<store::Store> store_;
   std::shared_ptr<const resource::Registry> registry_;
+  std::mutex mu_;
+  std::vector<Reservation> pending_;
 };
 
 }  // namespace vkube::registry
