@@ -5,6 +5,7 @@
 #include "apiserver-proxy/bootstrap.h"
 #include "libs/net/tls_context.h"
 #include "libs/pki/client_cert_verifier.h"
+#include "libs/registry/admission/limit_ranger.h"
 #include "libs/registry/admission/object_count_quota.h"
 #include "libs/registry/admission/resource_quota.h"
 #include "libs/registry/admission/service_allocator.h"
@@ -34,6 +35,8 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   auto services = registry::ServiceAllocator::Create(t->store_);
   if (!services) return services.take_error();
   objects->AddAdmission(*services);
+  // kube's order: LimitRanger (defaults) before ResourceQuota (charges the defaulted pod).
+  objects->AddAdmission(std::make_shared<registry::LimitRanger>(t->store_));
   objects->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(t->store_, p.registry));
   if (p.tenant_limits.max_objects > 0) {
     objects->AddAdmission(std::make_shared<registry::ObjectCountQuota>(

@@ -192,6 +192,26 @@ class Controllers(ServerTestCase):
         time.sleep(0.5)
         self.assertEqual(len(self.get_json("pods", "-n", "quota")["items"]), 2)
 
+    def test_12_limit_range_defaults_and_bounds_containers(self):
+        self.kubectl("create", "ns", "limits")
+        self.kubectl("apply", "-n", "limits", "-f", "-", input=json.dumps({
+            "apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults"},
+            "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"},
+                                 "defaultRequest": {"cpu": "100m"}, "max": {"cpu": "1"}}]}}))
+        self.kubectl("run", "plain", "-n", "limits", "--image=nginx")
+        pod = self.get_json("pod", "plain", "-n", "limits")
+        res = pod["spec"]["containers"][0]["resources"]
+        self.assertEqual(res["limits"], {"cpu": "500m", "memory": "256Mi"})
+        self.assertEqual(res["requests"], {"cpu": "100m", "memory": "256Mi"})
+        self.assertEqual(pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"],
+                         "LimitRanger plugin set: cpu, memory request for container plain; cpu, memory limit for container plain")
+        p = self.kubectl("run", "greedy", "-n", "limits", "--image=nginx", "--overrides", json.dumps(
+            {"spec": {"containers": [{"name": "greedy", "image": "nginx", "resources": {"limits": {"cpu": "2"}}}]}}),
+            check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('Error from server (Forbidden): pods "greedy" is forbidden: maximum cpu usage per Container is 1, '
+                      'but limit is 2', p.stderr)
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--binary":
