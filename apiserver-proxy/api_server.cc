@@ -19,9 +19,11 @@
 #include "apiserver-proxy/content.h"
 #include "apiserver-proxy/discovery.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
+#include "apiserver-proxy/pod_streams.h"
 #include "apiserver-proxy/request_info.h"
 #include "libs/core/log.h"
 #include "libs/pki/credentials.h"
+#include "libs/registry/binding.h"
 #include "libs/registry/scale.h"
 #include "libs/resource/json_access.h"
 #include "libs/resource/meta.h"
@@ -169,7 +171,7 @@ class ApiServer::Impl {
     if (t_.admit && !t_.admit()) co_return co_await w.Send(ErrorResponse(TooManyRequestsError()));
     auto info = ParseRequestInfo(req.method, req.path, *query);
     if (!info) co_return co_await w.Send(ErrorResponse(info.error()));
-    const bool long_running = info->verb == "watch";
+    const bool long_running = info->verb == "watch" || IsPodLog(*info);  // pods/log may follow
     const bool mutating = req.method != "GET" && req.method != "HEAD";
     std::optional<InflightSlot> slot;
     if (!long_running) {
@@ -181,6 +183,7 @@ class ApiServer::Impl {
     const Kind* kind = t_.registry->Find(info->group, info->version, info->resource);
     if (kind == nullptr) co_return co_await w.Send(NotFoundPath());
     if (!kind->info.namespaced && !info->ns.empty()) co_return co_await w.Send(NotFoundPath());
+    if (IsPodLog(*info)) co_return co_await PodLog(*info, *query, w);
     Negotiated neg = NegotiateAccept(req.header("accept"));
     if (!neg.acceptable) {
       co_return co_await w.Send(ErrorResponse(Error::Make(
@@ -257,6 +260,7 @@ class ApiServer::Impl {
     const bool finalize = sub == "finalize" && c.kind.info.group.empty() && c.kind.info.resource == "namespaces" &&
                           c.info.verb == "update";
     if (sub == "scale" && registry::HasScale(c.kind)) co_return co_await Scale(c);
+    if (sub == "binding" && c.kind.info.group.empty() && c.kind.info.resource == "pods") co_return co_await Bind(c);
     if (!sub.empty() && !(sub == "status" && c.kind.info.has_status) && !finalize) co_return NotFoundPath();
     if (c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty() &&
         (c.info.verb == "create" || c.info.verb == "deletecollection")) {
@@ -566,6 +570,55 @@ class ApiServer::Impl {
     co_return JsonResponse(200, std::move(body));
   }
 
+  // ---- pods/log and pods/binding (the host's nodes: hostsim or a real cluster) ----
+
+  static bool IsPodLog(const RequestInfo& info) {
+    return info.is_resource_request && info.subresource == "log" && info.group.empty() && info.resource == "pods";
+  }
+
+  asio::awaitable<void> PodLog(const RequestInfo& info, const Query& query, http::ResponseWriter& w) {
+    if (info.verb != "get") {
+      co_return co_await w.Send(ErrorResponse(
+          Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource")));
+    }
+    if (info.ns.empty() || info.name.empty()) co_return co_await w.Send(NotFoundPath());
+    if (pod_streams_) co_return co_await ServePodLogs(*pod_streams_, info.ns, info.name, query, w);
+    // No node agent behind this server: like kube for a pod not on a node, an empty log.
+    auto opts = ParsePodLogOptions(query, info.name);
+    if (!opts) co_return co_await w.Send(ErrorResponse(opts.error()));
+    const Kind* pods = objects_->Find("", "pods");
+    if (pods == nullptr) co_return co_await w.Send(NotFoundPath());
+    auto pod = objects_->Get(*pods, info.ns, info.name);
+    if (!pod) co_return co_await w.Send(ErrorResponse(pod.error()));
+    co_await w.Send(EmptyPodLog());
+  }
+
+  static http::Response EmptyPodLog() {  // (not in the coroutine: GCC 12 and brace-initialized headers)
+    http::Response r;
+    r.status = 200;
+    r.headers.push_back({"content-type", "text/plain"});
+    return r;
+  }
+
+  // POST pods/NAME/binding: a v1 Binding sets spec.nodeName once; answers a 201 Status.
+  asio::awaitable<Result<http::Response>> Bind(Ctx& c) {
+    if (c.info.verb != "create") {
+      co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+    }
+    auto body = ParseBody(c.req.body);
+    if (!body) co_return body.take_error();
+    const bool dry_run = DryRun(c);
+    auto res = co_await Blocking([&] { return registry::BindPod(*objects_, c.info.ns, c.info.name, *body, dry_run); });
+    if (!res) co_return res.take_error();
+    json st = resource::StatusSuccess();
+    st["code"] = 201;
+    co_return JsonResponse(201, st.dump());
+  }
+
+ public:
+  void SetPodStreams(std::shared_ptr<PodStreams> streams) { pod_streams_ = std::move(streams); }
+
+ private:
   // ---- watch ----
 
   struct WakeState {
@@ -711,11 +764,14 @@ class ApiServer::Impl {
   registry::GenericRegistry* objects_ = nullptr;  // owned by t_
   std::atomic<std::size_t> readonly_inflight_{0};
   std::atomic<std::size_t> mutating_inflight_{0};
+  std::shared_ptr<PodStreams> pod_streams_;  // pods/log; null: no node agent
 };
 
 ApiServer::ApiServer(TenantContext tenant, ApiServerLimits limits, asio::thread_pool& blocking)
     : impl_(std::make_unique<Impl>(std::move(tenant), limits, blocking)) {}
 ApiServer::~ApiServer() = default;
+
+void ApiServer::SetPodStreams(std::shared_ptr<PodStreams> streams) { impl_->SetPodStreams(std::move(streams)); }
 
 asio::awaitable<void> ApiServer::Handle(http::Request& request, http::ResponseWriter& writer) {
   co_await impl_->Handle(request, writer);

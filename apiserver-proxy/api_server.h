@@ -10,6 +10,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "apiserver-proxy/pod_streams.h"
 #include "libs/http/handler.h"
 #include "libs/pki/client_cert_verifier.h"
 #include "libs/registry/generic_registry.h"
@@ -68,6 +69,10 @@ class ApiServer final : public http::Handler {
   ~ApiServer() override;
 
   boost::asio::awaitable<void> Handle(http::Request& request, http::ResponseWriter& writer) override;
+
+  // Where GET pods/NAME/log streams come from (hostsim, or the syncer's host). Set before serving;
+  // without it a pod's log is empty, as kube serves it for a pod not on a node.
+  void SetPodStreams(std::shared_ptr<PodStreams> streams);
 
  private:
   class Impl;

@@ -123,6 +123,8 @@ class Host(unittest.TestCase):
         self.wait_for(lambda: len(got) >= 3, timeout=10, what="followed lines")
         f.terminate()
         f.wait(10)
+        f.stdout.close()
+        f.stderr.close()
         # -f over chunked HTTP/1.1 (curl): lines stream until the client leaves.
         code, body = self.server.curl("/api/v1/namespaces/default/pods/web/log?follow=true&tailLines=1",
                                       "--max-time", "2.5", http="--http1.1")
@@ -139,6 +141,8 @@ class Host(unittest.TestCase):
         self.assertLess(time.time() - t0, 10)
         self.assertEqual(f.wait(10), 0)
         self.assertIn("pod short container short line 0", f.stdout.read())
+        f.stdout.close()
+        f.stderr.close()
 
     def test_05_deployment_spreads_over_the_nodes(self):
         self.kubectl("create", "deployment", "d", "--image=nginx", "--replicas=6")
