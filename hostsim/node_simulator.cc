@@ -208,7 +208,48 @@ Result<std::chrono::milliseconds> NodeSimulator::Heartbeat(registry::GenericRegi
   return Until(std::min(next_status, next_lease), now);
 }
 
+namespace {
+
+// Nodes this simulator registered in an earlier run that are not among today's `cfg.nodes`.
+Status RemoveStaleNodes(registry::GenericRegistry& objects, const SimConfig& cfg) {
+  const resource::Kind* nodes = objects.Find("", "nodes");
+  const resource::Kind* pods = objects.Find("", "pods");
+  const resource::Kind* leases = objects.Find("coordination.k8s.io", "leases");
+  if (nodes == nullptr || pods == nullptr) return {};
+  auto listed = objects.store().List(store::ListOptions{.resource = nodes->info.StorageResource()});
+  if (!listed) return listed.take_error();
+  std::vector<std::string> stale;
+  for (const auto& o : listed->items) {
+    if (cfg.NodeIndex(o->key.name) >= 0) continue;
+    if (jsonx::Str(json::parse(o->json, nullptr, false), "spec.providerID").rfind("hostsim://", 0) != 0) continue;
+    stale.push_back(o->key.name);
+  }
+  if (stale.empty()) return {};
+  auto all_pods = objects.store().List(store::ListOptions{.resource = pods->info.StorageResource()});
+  if (!all_pods) return all_pods.take_error();
+  for (const auto& p : all_pods->items) {
+    for (const auto& [k, v] : p->attrs.fields) {
+      if (k != "spec.nodeName" || std::find(stale.begin(), stale.end(), v) == stale.end()) continue;
+      auto res = objects.Delete(*pods, p->key.ns, p->key.name, registry::DeleteOptions{.grace_period_seconds = 0});
+      if (!res && res.error().code != ErrorCode::kNotFound) return res.take_error();
+    }
+  }
+  for (const auto& name : stale) {
+    VKUBE_LOG(kInfo) << "hostsim: removing node " << name << " (not among the " << cfg.nodes << " nodes any more)";
+    auto res = objects.Delete(*nodes, "", name);
+    if (!res && res.error().code != ErrorCode::kNotFound) return res.take_error();
+    if (leases != nullptr) {
+      auto l = objects.Delete(*leases, kLeaseNamespace, name);
+      if (!l && l.error().code != ErrorCode::kNotFound) return l.take_error();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Status NodeSimulator::RegisterAll(registry::GenericRegistry& objects, const SimConfig& cfg) {
+  if (auto s = RemoveStaleNodes(objects, cfg); !s) return s;
   for (int i = 0; i < cfg.nodes; ++i) {
     auto res = Heartbeat(objects, cfg, i);
     if (!res) return res.take_error();

@@ -21,6 +21,8 @@ class NodeSimulator final : public controllers::QueueController {
   void Start() override;
 
   // Creates (or repairs) every simulated Node, its Lease and the kube-node-lease namespace now.
+  // Simulated nodes of an earlier run with more nodes are removed, and their pods deleted (the
+  // cloud node controller's and PodGC's job in kube) so that their owners replace them.
   static Status RegisterAll(registry::GenericRegistry& objects, const SimConfig& cfg);
   // The Node object the kubelet of node `i` registers.
   static nlohmann::json NodeObject(const SimConfig& cfg, int i, SystemTime now);
