@@ -6,12 +6,11 @@
 // and pool (no thread of their own); an idle host cluster costs a lease write per node every
 // SimConfig::lease_renew.
 //
-// Wiring (src/main.cc, for the one tenant of `vkube host --nodes N`):
-//   auto sim = hostsim::HostSimulator::Start({.objects = objects, .executor = pool.get_executor(), .nodes = N});
-//   auto cm = controllers::ControllerManager::Start(ctx, (*sim)->controllers());  // same objects/executor
-//   tenant_context.pod_streams = (*sim)->pod_streams();   // or api_server->SetPodStreams(...) until then
-//   ... serve ...;  on shutdown: cm->Stop(); (*sim)->Stop(); pool.join();
-#include <boost/asio/any_io_executor.hpp>
+// Wiring for `vkube host --nodes N` (its one tenant, e.g. in tenancy::Tenant::Start):
+//   auto sim = hostsim::HostSimulator::Start({.objects = objects, .executor = p.controller_executor, .nodes = N});
+//   api->SetPodStreams((*sim)->pod_streams());   // (or TenantContext::pod_streams once it exists)
+//   auto cm = controllers::ControllerManager::Start(ctx, (*sim)->controllers());   // same objects and pool
+//   keep *sim beside cm; stop: cm->Stop(); (*sim)->Stop(); join the controller pool; close the store.
 #include <memory>
 #include <vector>
 
