@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "apiserver-proxy/bootstrap.h"
+#include "libs/http/testing/capturing_writer.h"
 #include "libs/store/sqlite_store.h"
 
 namespace vkube::apiserver {
@@ -19,41 +20,7 @@ namespace {
 namespace asio = boost::asio;
 using nlohmann::json;
 
-// Captures what the handler sends; streaming chunks are collected until Finish.
-class CapturingWriter final : public http::ResponseWriter {
- public:
-  asio::awaitable<void> Send(http::Response r) override {
-    response = std::move(r);
-    done = true;
-    co_return;
-  }
-  asio::awaitable<bool> Start(int status, http::Headers headers) override {
-    response.status = status;
-    response.headers = std::move(headers);
-    co_return true;
-  }
-  asio::awaitable<bool> Write(std::string chunk) override {
-    response.body += chunk;
-    co_return true;
-  }
-  asio::awaitable<void> Finish() override {
-    done = true;
-    co_return;
-  }
-  bool closing() const override { return closing_; }
-  void on_closing(std::function<void()> fn) override { on_closing_ = std::move(fn); }
-  void Close() {
-    closing_ = true;
-    if (on_closing_) on_closing_();
-  }
-
-  http::Response response;
-  bool done = false;
-
- private:
-  bool closing_ = false;
-  std::function<void()> on_closing_;
-};
+using http::testing::CapturingWriter;
 
 class ApiServerTest : public ::testing::Test {
  protected:

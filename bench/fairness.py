@@ -12,23 +12,16 @@ ratio (goal: <= 2x) and the noisy tenant's throughput and status mix.
 """
 import argparse
 import http.client
-import json
 import os
 import re
-import shutil
-import ssl
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import MultiTenantServer, percentile  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
 def probe(host, port, ctx, token, path, seconds):
@@ -54,38 +47,18 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results", "fairness-" + time.strftime("%Y%m%d") + ".md"))
     ap.add_argument("extra", nargs="*")
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="vkube-fair-")
-    data = os.path.join(work, "data")
-    log = open(os.path.join(work, "vkube.log"), "w")
-    proc = subprocess.Popen([args.binary, "serve", "--data-dir", data, "--listen", "127.0.0.1:0", "--default-tenant", "",
-                             "--log-level", "warn", *args.extra], stdout=log, stderr=subprocess.STDOUT)
+    server = MultiTenantServer(args.binary, args.extra, prefix="vkube-fair-")
     try:
-        for _ in range(300):
-            if os.path.exists(os.path.join(data, "endpoint.json")):
-                break
-            time.sleep(0.05)
-        time.sleep(0.2)
-        ep = json.load(open(os.path.join(data, "endpoint.json")))
-        ctx = ssl.create_default_context(cafile=os.path.join(data, "pki", "ca.crt"))
-        am = re.match(r"https://([^:]+):(\d+)", ep["adminServer"])
-        admin = http.client.HTTPSConnection(am.group(1), int(am.group(2)), context=ctx)
-        atok = open(os.path.join(data, "platform-admin.token")).read().strip()
-        m = re.match(r"https://([^:]+):(\d+)", ep["server"])
+        ctx = server.ctx
+        m = re.match(r"https://([^:]+):(\d+)", server.endpoint["server"])
         host, port = m.group(1), int(m.group(2))
         tokens = {}
         for name in ("quiet", "noisy"):
-            admin.request("POST", "/v1/tenants", body=json.dumps({"metadata": {"name": name}}),
-                          headers={"Authorization": "Bearer " + atok})
-            r = admin.getresponse()
-            r.read()
-            assert r.status == 201, r.status
-            tokens[name] = open(os.path.join(data, "tenants", name, "pki", "admin.token")).read().strip()
-            c = http.client.HTTPSConnection(host, port, context=ctx)
+            tokens[name] = server.create_tenant(name)
+            c = server.tenant_conn(tokens[name])
             for i in range(20):
-                c.request("POST", f"/tenants/{name}/api/v1/namespaces/default/configmaps",
-                          body=json.dumps({"metadata": {"name": f"cm-{i}"}, "data": {"k": "v" * 200}}),
-                          headers={"Authorization": "Bearer " + tokens[name], "Content-Type": "application/json"})
-                c.getresponse().read()
+                c.req("POST", f"/tenants/{name}/api/v1/namespaces/default/configmaps",
+                      {"metadata": {"name": f"cm-{i}"}, "data": {"k": "v" * 200}})
             c.close()
         qpath = "/tenants/quiet/api/v1/namespaces/default/configmaps/cm-1"
         alone = probe(host, port, ctx, tokens["quiet"], qpath, args.seconds)
@@ -97,12 +70,10 @@ def main():
         noisy = probe(host, port, ctx, tokens["quiet"], qpath, args.seconds)
         h2out = h2.communicate()[0]
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        server.stop()
     rps = re.search(r"finished in .*?, ([\d.]+) req/s", h2out)
     codes = re.search(r"status codes: (.*)", h2out)
-    a50, a99, n50, n99 = pct(alone, 50), pct(alone, 99), pct(noisy, 50), pct(noisy, 99)
+    a50, a99, n50, n99 = percentile(alone, 50), percentile(alone, 99), percentile(noisy, 50), percentile(noisy, 99)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("# Tenant fairness (issue 6)\n\n")
@@ -114,7 +85,6 @@ def main():
         f.write(f"p99 ratio: **{n99 / a99:.2f}x** (goal <= 2x). Noisy tenant: "
                 f"{rps.group(1) if rps else '?'} LIST req/s, status codes {codes.group(1) if codes else '?'}.\n")
     print(open(args.out).read())
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

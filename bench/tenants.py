@@ -11,46 +11,19 @@ RSS from /proc/PID/status and CPU over 10 s of idleness from /proc/PID/stat. Wri
 table (and a PNG via gnuplot when present) next to --out.
 """
 import argparse
-import http.client
-import json
 import os
 import re
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import MultiTenantServer, percentile  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
-
-
-class Conn:
-    """One keep-alive HTTPS connection (HTTP/1.1) with a bearer token."""
-
-    def __init__(self, url, token, ctx):
-        m = re.match(r"https://([^:/]+):(\d+)", url)
-        self.host, self.port, self.token, self.ctx = m.group(1), int(m.group(2)), token, ctx
-        self.c = http.client.HTTPSConnection(self.host, self.port, context=ctx, timeout=30)
-
-    def req(self, method, path, body=None):
-        headers = {"Authorization": "Bearer " + self.token, "Content-Type": "application/json"}
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in range(2):
-            try:
-                self.c.request(method, path, body=data, headers=headers)
-                r = self.c.getresponse()
-                return r.status, r.read()
-            except (http.client.HTTPException, OSError):
-                self.c.close()
-                self.c = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=30)
-        raise RuntimeError(f"{method} {path} failed")
 
 
 def proc_sample(pid):
@@ -71,20 +44,9 @@ def main():
     args = ap.parse_args()
     counts = [int(x) for x in args.counts.split(",")]
 
-    work = tempfile.mkdtemp(prefix="vkube-tenants-")
-    data = os.path.join(work, "data")
-    log = open(os.path.join(work, "vkube.log"), "w")
-    proc = subprocess.Popen([args.binary, "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
-                             "--default-tenant", "", "--log-level", "warn"], stdout=log, stderr=subprocess.STDOUT)
+    server = MultiTenantServer(args.binary, prefix="vkube-tenants-")
+    proc = server.proc
     try:
-        for _ in range(300):
-            if os.path.exists(os.path.join(data, "endpoint.json")):
-                break
-            time.sleep(0.05)
-        time.sleep(0.2)
-        ep = json.load(open(os.path.join(data, "endpoint.json")))
-        ctx = ssl.create_default_context(cafile=os.path.join(data, "pki", "ca.crt"))
-        admin = Conn(ep["adminServer"], open(os.path.join(data, "platform-admin.token")).read().strip(), ctx)
         base_rss, _ = proc_sample(proc.pid)
         rows, made = [], 0
         create_ms, usable_ms = [], []
@@ -92,11 +54,9 @@ def main():
             while made < n:
                 name = f"t{made:05d}"
                 t0 = time.perf_counter()
-                st, body = admin.req("POST", "/v1/tenants", {"metadata": {"name": name}})
-                assert st == 201, (st, body)
+                token = server.create_tenant(name)
                 t1 = time.perf_counter()
-                token = open(os.path.join(data, "tenants", name, "pki", "admin.token")).read().strip()
-                tc = Conn(ep["server"], token, ctx)
+                tc = server.tenant_conn(token)
                 st, _ = tc.req("GET", f"/tenants/{name}/api/v1/namespaces/default")
                 t2 = time.perf_counter()
                 assert st == 200, st
@@ -108,7 +68,7 @@ def main():
                     tc.req("POST", p + "/namespaces/app/configmaps",
                            {"metadata": {"name": f"cfg-{i}"}, "data": {"key": "value-" * 20}})
                 tc.req("POST", p + "/namespaces/app/secrets", {"metadata": {"name": "creds"}, "stringData": {"password": "x" * 32}})
-                tc.c.close()
+                tc.close()
                 made += 1
             time.sleep(3)  # controllers settle (default SA, kube-root-ca.crt in the new namespace)
             rss0, ticks0 = proc_sample(proc.pid)
@@ -119,9 +79,7 @@ def main():
             rows.append((n, rss1, (rss1 - base_rss) / n, cpu))
             print(f"tenants={n} rss={rss1/1024:.1f}MiB per-tenant={(rss1-base_rss)/n:.0f}KiB idle-cpu={cpu:.2f}%", flush=True)
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        server.stop()
 
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
@@ -141,7 +99,7 @@ def main():
                 f"p50 {statistics.median(usable_ms):.1f} ms, p99 {percentile(usable_ms, 99):.1f} ms.\n")
     png = os.path.splitext(args.out)[0] + ".png"
     if shutil.which("gnuplot"):
-        dat = os.path.join(work, "rss.dat")
+        dat = os.path.join(tempfile.gettempdir(), "vkube-tenants-rss.dat")
         with open(dat, "w") as f:
             for n, rss, per, cpu in rows:
                 f.write(f"{n} {rss/1024:.2f} {per:.1f}\n")
@@ -154,7 +112,6 @@ def main():
         if os.path.exists(png):
             with open(args.out, "a") as f:
                 f.write(f"\n![RSS vs tenants]({os.path.basename(png)})\n")
-    shutil.rmtree(work, ignore_errors=True)
     print("wrote", args.out)
 
 

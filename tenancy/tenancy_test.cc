@@ -6,6 +6,7 @@
 
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "tenancy/platform_metrics.h"
+#include "tenancy/testing/test_platform.h"
 #include "tenancy/tenant_manager.h"
 #include "tenancy/tenant_name.h"
 #include "tenancy/tenant_router.h"
@@ -63,20 +64,8 @@ class TenantManagerTest : public ::testing::Test {
     Open();
   }
   void Open() {
-    auto db = store::SqliteDatabase::Open({dir_ + "/store.db"});
-    ASSERT_TRUE(db.ok());
-    Platform p;
-    p.data_dir = dir_;
-    auto instance = pki::LoadOrCreate(dir_, {});
-    ASSERT_TRUE(instance.ok());
-    p.instance = *instance;
-    p.database = *db;
-    p.registry = resource::Registry::BuiltIn();
-    p.blocking = &blocking_;
-    p.controller_executor = controllers_.get_executor();
-    auto m = TenantManager::Open(std::move(p));
-    ASSERT_TRUE(m.ok());
-    manager_ = std::move(*m);
+    manager_ = testing::OpenTestTenants(dir_, blocking_, controllers_);
+    ASSERT_NE(manager_, nullptr);
   }
   void TearDown() override {
     manager_.reset();

@@ -4,8 +4,6 @@
 // routed to another tenant is always refused, the server never answers 5xx, and at the end every
 // tenant's store holds exactly the objects its own credential created.
 #include <gtest/gtest.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,23 +16,12 @@
 #include "libs/http/testing/capturing_writer.h"
 #include "tenancy/tenant_manager.h"
 #include "tenancy/tenant_router.h"
+#include "tenancy/testing/test_platform.h"
 
 namespace vkube::tenancy {
 namespace {
 
 namespace asio = boost::asio;
-
-std::string Der(const std::string& pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  unsigned char* der = nullptr;
-  const int n = i2d_X509(cert, &der);
-  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
-  OPENSSL_free(der);
-  X509_free(cert);
-  return out;
-}
 
 std::string Marker(const std::string& tenant) { return "MARKER-" + tenant + "-SECRET"; }
 
@@ -43,29 +30,15 @@ class RouterFuzz : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/vkube-fuzz-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto db = store::SqliteDatabase::Open({dir_ + "/store.db"});
-    ASSERT_TRUE(db.ok());
-    Platform p;
-    p.data_dir = dir_;
-    p.base_domain = "vkube.test";
-    p.default_tenant = "default";
-    auto instance = pki::LoadOrCreate(dir_, {});
-    ASSERT_TRUE(instance.ok());
-    p.instance = *instance;
-    p.database = *db;
-    p.registry = resource::Registry::BuiltIn();
-    p.blocking = &blocking_;
-    p.controller_executor = controllers_.get_executor();
-    auto m = TenantManager::Open(std::move(p));
-    ASSERT_TRUE(m.ok());
-    manager_ = std::move(*m);
+    manager_ = testing::OpenTestTenants(dir_, blocking_, controllers_, "vkube.test", "default");
+    ASSERT_NE(manager_, nullptr);
     for (const char* name : {"default", "alpha", "beta", "gamma"}) {
       ASSERT_TRUE(manager_->Create(name).ok());
       auto t = manager_->Acquire(name);
       ASSERT_TRUE(t.ok());
       tenants_.push_back(name);
       tokens_.push_back((*t)->credentials().admin_token);
-      certs_.push_back(Der((*t)->credentials().admin.cert_pem));
+      certs_.push_back(pki::CertificateDer((*t)->credentials().admin.cert_pem));
       nlohmann::json cm = {{"apiVersion", "v1"},
                            {"kind", "ConfigMap"},
                            {"metadata", {{"name", "marker-" + std::string(name)}, {"namespace", "default"}}},

@@ -27,6 +27,19 @@ std::vector<std::string> NameEntries(X509_NAME* name, int nid) {
 
 }  // namespace
 
+std::string CertificateDer(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (cert == nullptr) return {};
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  std::string out = n > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(n)) : std::string();
+  OPENSSL_free(der);
+  X509_free(cert);
+  return out;
+}
+
 struct ClientCertVerifier::Impl {
   X509_STORE* store = nullptr;
   ~Impl() { X509_STORE_free(store); }

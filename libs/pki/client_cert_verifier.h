@@ -18,6 +18,9 @@ struct CertIdentity {
   std::chrono::system_clock::time_point not_after;  // callers caching the verdict honour it
 };
 
+// DER bytes of the first certificate of a PEM text ("" if none): what a TLS peer presents.
+std::string CertificateDer(const std::string& pem);
+
 class ClientCertVerifier {
  public:
   static Result<std::shared_ptr<const ClientCertVerifier>> Create(const std::string& ca_pem);

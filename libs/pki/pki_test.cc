@@ -3,9 +3,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "libs/pki/certificate_authority.h"
 #include "libs/pki/client_cert_verifier.h"
 #include "libs/pki/credentials.h"
@@ -71,18 +68,6 @@ TEST(Pki, KubeconfigIsReadByKubectl) {
 namespace vkube::pki {
 namespace {
 
-std::string PemToDer(const std::string& pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  unsigned char* der = nullptr;
-  const int n = i2d_X509(cert, &der);
-  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
-  OPENSSL_free(der);
-  X509_free(cert);
-  return out;
-}
-
 TEST(ClientCertVerifier, AcceptsOnlyItsOwnCaClientCertificates) {
   auto a = CertificateAuthority::Create("tenant-a");
   auto b = CertificateAuthority::Create("tenant-b");
@@ -94,12 +79,12 @@ TEST(ClientCertVerifier, AcceptsOnlyItsOwnCaClientCertificates) {
   auto server = a->Issue({"srv", {}, {"localhost"}, {}, true});
   ASSERT_TRUE(alice.ok() && mallory.ok() && server.ok());
 
-  auto id = (*verifier)->Verify(PemToDer(alice->cert_pem));
+  auto id = (*verifier)->Verify(CertificateDer(alice->cert_pem));
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_EQ(id->user, "alice");
   EXPECT_EQ(id->groups, (std::vector<std::string>{"dev", "ops"}));
-  EXPECT_EQ((*verifier)->Verify(PemToDer(mallory->cert_pem)).error().code, ErrorCode::kUnauthorized);
-  EXPECT_EQ((*verifier)->Verify(PemToDer(server->cert_pem)).error().code, ErrorCode::kUnauthorized);  // serverAuth only
+  EXPECT_EQ((*verifier)->Verify(CertificateDer(mallory->cert_pem)).error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ((*verifier)->Verify(CertificateDer(server->cert_pem)).error().code, ErrorCode::kUnauthorized);  // serverAuth only
   EXPECT_EQ((*verifier)->Verify("not a certificate").error().code, ErrorCode::kUnauthorized);
   EXPECT_EQ((*verifier)->Verify("").error().code, ErrorCode::kUnauthorized);
   EXPECT_FALSE(ClientCertVerifier::Create("garbage").ok());
