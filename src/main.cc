@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "apiserver-proxy/openapi/openapi_service.h"
+#include "hostsim/host_simulator.h"
 #include "libs/core/log.h"
 #include "libs/http/connection.h"
 #include "libs/http/server.h"
@@ -94,6 +95,18 @@ int Serve(const ServeOptions& o) {
   platform.controller_executor = controller_pool.get_executor();
   platform.offer_http2 = o.http2 && http::Http2Available();
   platform.metrics = std::make_shared<tenancy::PlatformMetrics>();
+  if (o.host_nodes >= 0) {
+    // `vkube host`: the default tenant is the host cluster, its nodes simulated.
+    platform.addons = [&o, executor = controller_pool.get_executor()](
+                          const std::string& tenant,
+                          const std::shared_ptr<registry::GenericRegistry>& objects) -> Result<tenancy::TenantAddons> {
+      if (tenant != o.default_tenant) return tenancy::TenantAddons{};
+      auto sim = hostsim::HostSimulator::Start({.objects = objects, .executor = executor, .nodes = o.host_nodes});
+      if (!sim) return sim.take_error();
+      std::shared_ptr<hostsim::HostSimulator> shared = std::move(*sim);
+      return tenancy::TenantAddons{shared->controllers(), shared->pod_streams(), [shared] { shared->Stop(); }};
+    };
+  }
   platform.tenant_limits = tenancy::TenantLimits{.requests_per_second = o.tenant_qps,
                                                  .burst = o.tenant_burst,
                                                  .max_watches = o.tenant_max_watches,
@@ -240,6 +253,7 @@ int main(int argc, char** argv) {
       std::printf("%s", vkube::Usage().c_str());
       return args.empty() ? 2 : 0;
     case vkube::Command::Kind::kServe:
+    case vkube::Command::Kind::kHost:
       return vkube::Serve(cmd->serve);
     case vkube::Command::Kind::kConnect:
       return vkube::Connect(cmd->connect);

@@ -9,6 +9,8 @@ std::string Usage() {
          "              [--idle-timeout SECONDS] [--admin-listen HOST:PORT] [--base-domain DOMAIN]\n"
          "              [--default-tenant NAME] [--tenants FILE] [--tenant-qps N] [--tenant-burst N]\n"
          "              [--tenant-max-watches N] [--tenant-max-inflight N] [--tenant-max-objects N]\n"
+         "  vkube host --data-dir DIR [--listen HOST:PORT] [--nodes N] [serve flags]\n"
+         "              a local host cluster: one tenant with N simulated nodes (scheduler, kubelets, logs)\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
          "  vkube tenants --data-dir DIR\n"
          "  vkube version\n";
@@ -88,9 +90,10 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     cmd.kind = args[0] == "connect" ? Command::Kind::kConnect : Command::Kind::kTenants;
     return ParseClientCommand(args, std::move(cmd));
   }
-  if (args[0] != "serve") return Error::Make(ErrorCode::kBadRequest, "unknown command: " + args[0]);
-  cmd.kind = Command::Kind::kServe;
+  if (args[0] != "serve" && args[0] != "host") return Error::Make(ErrorCode::kBadRequest, "unknown command: " + args[0]);
+  cmd.kind = args[0] == "host" ? Command::Kind::kHost : Command::Kind::kServe;
   ServeOptions& o = cmd.serve;
+  if (cmd.kind == Command::Kind::kHost) o.host_nodes = 3;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string flag = args[i], value;
     if (auto eq = flag.find('='); eq != std::string::npos) {
@@ -119,6 +122,12 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       std::size_t n = 0;
       if (auto st = ParseCount(flag, value, &n); !st) return st.take_error();
       (flag == "--tenant-qps" ? o.tenant_qps : o.tenant_burst) = static_cast<double>(n);
+    } else if (flag == "--nodes" && cmd.kind == Command::Kind::kHost) {
+      std::size_t n = 0;
+      if (auto st = ParseCount(flag, value, &n); !st || n > 250) {
+        return Error::Make(ErrorCode::kBadRequest, "invalid --nodes (0-250): " + value);
+      }
+      o.host_nodes = static_cast<int>(n);
     } else if (flag == "--tenant-max-watches") {
       if (auto st = ParseCount(flag, value, &o.tenant_max_watches); !st) return st.take_error();
     } else if (flag == "--tenant-max-inflight") {

@@ -32,6 +32,8 @@ struct ServeOptions {
   std::size_t tenant_max_watches = 0;
   std::size_t tenant_max_inflight = 0;
   std::size_t tenant_max_objects = 0;
+  // `vkube host`: the default tenant is a local host cluster with this many simulated nodes.
+  int host_nodes = -1;  // -1 = not a host
 };
 
 // `vkube connect TENANT` and `vkube tenants`: read DATA_DIR (no running server needed).
@@ -44,7 +46,7 @@ struct ConnectOptions {
 };
 
 struct Command {
-  enum class Kind { kServe, kConnect, kTenants, kVersion, kHelp } kind = Kind::kHelp;
+  enum class Kind { kServe, kHost, kConnect, kTenants, kVersion, kHelp } kind = Kind::kHelp;
   ServeOptions serve;
   ConnectOptions connect;
 };

@@ -7,7 +7,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
+#include <vector>
+
 #include "apiserver-proxy/api_server.h"
+#include "apiserver-proxy/pod_streams.h"
+#include "controllers/controller_manager.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "libs/pki/credentials.h"
 #include "libs/store/sqlite_database.h"
@@ -15,6 +20,16 @@
 #include "tenancy/tenant_gate.h"
 
 namespace vkube::tenancy {
+
+// Per-tenant add-ons started with a tenant (the local host simulator; later the syncer): extra
+// controllers on the tenant's informer and pool, a pods/log source, and how to stop them.
+struct TenantAddons {
+  std::vector<controllers::ControllerFactory> controllers;
+  std::shared_ptr<apiserver::PodStreams> pod_streams;
+  std::function<void()> stop;
+};
+using AddonFactory =
+    std::function<Result<TenantAddons>(const std::string& tenant, const std::shared_ptr<registry::GenericRegistry>& objects)>;
 
 struct Platform {
   std::string data_dir;     // tenants live in DATA_DIR/tenants/NAME
@@ -32,6 +47,7 @@ struct Platform {
   boost::asio::any_io_executor controller_executor;  // every tenant's controllers
   bool offer_http2 = true;
   std::shared_ptr<PlatformMetrics> metrics;  // null = not measured (tests)
+  AddonFactory addons;                       // null = none
 };
 
 }  // namespace vkube::tenancy

@@ -61,8 +61,18 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
     limits.max_mutating_requests_inflight = std::max<std::size_t>(1, p.tenant_limits.max_inflight / 2);
   }
   t->api_ = std::make_unique<apiserver::ApiServer>(std::move(ctx), limits, *p.blocking);
-  auto controllers = controllers::ControllerManager::Start(controllers::ControllerContext{
-      .tenant = name, .objects = objects, .executor = p.controller_executor, .root_ca_pem = t->TrustBundle()});
+  std::vector<controllers::ControllerFactory> extra;
+  if (p.addons) {
+    auto addons = p.addons(name, objects);
+    if (!addons) return addons.take_error();
+    if (addons->pod_streams) t->api_->SetPodStreams(addons->pod_streams);
+    extra = std::move(addons->controllers);
+    t->stop_addons_ = std::move(addons->stop);
+  }
+  auto controllers = controllers::ControllerManager::Start(
+      controllers::ControllerContext{
+          .tenant = name, .objects = objects, .executor = p.controller_executor, .root_ca_pem = t->TrustBundle()},
+      std::move(extra));
   if (!controllers) return controllers.take_error();
   t->controllers_ = std::move(*controllers);
   return t;
@@ -73,6 +83,7 @@ Tenant::~Tenant() { Stop(); }
 void Tenant::Stop() {
   std::call_once(stopped_, [&] {
     if (controllers_) controllers_->Stop();
+    if (stop_addons_) stop_addons_();
     if (store_) store_->Close();
   });
 }

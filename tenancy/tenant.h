@@ -56,6 +56,7 @@ class Tenant {
   std::mutex tls_mu_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::once_flag stopped_;
+  std::function<void()> stop_addons_;
   TenantGate gate_;
   std::shared_ptr<PlatformMetrics::TenantSeries> metrics_;
 };
