@@ -170,7 +170,8 @@ TEST_F(DiscoveryTest, ScaleAndStatusSubresources) {
     }
   }
   EXPECT_TRUE(found);
-  for (const auto& r : json::parse(*d_.Find("/api/v1"))["resources"]) {
+  const json core = json::parse(*d_.Find("/api/v1"));
+  for (const auto& r : core["resources"]) {
     if (r["name"] == "configmaps") {
       EXPECT_EQ(r["storageVersionHash"], "qFsyl6wFWjQ=");  // as kube-apiserver 1.32
     }

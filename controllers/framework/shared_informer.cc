@@ -51,6 +51,7 @@ void SharedInformer::Stop() {
     w = std::move(watcher_);
   }
   if (w) w->Stop();
+  in_flight_.CloseAndWait();
 }
 
 void SharedInformer::ScheduleDrain() {
@@ -60,7 +61,8 @@ void SharedInformer::ScheduleDrain() {
 
 void SharedInformer::Drain() {
   scheduled_ = false;  // a notify from now on schedules another pass (serialized by the strand)
-  if (stopped_) return;
+  InFlight::Scope scope(in_flight_);
+  if (stopped_ || !scope.entered()) return;
   std::vector<store::Event> events;
   std::shared_ptr<store::Watcher> w;
   {

@@ -16,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "libs/core/in_flight.h"
 #include "libs/core/result.h"
 #include "libs/store/store.h"
 
@@ -40,6 +41,7 @@ class SharedInformer : public std::enable_shared_from_this<SharedInformer> {
   // Fills the cache from the store (handlers get on_add for every existing object, synchronously
   // on the caller's thread) and starts following the store's changes.
   Status Start();
+  // Stops following the store and waits for a dispatch in progress (handlers may then be freed).
   void Stop();
 
   store::ObjectPtr Get(const std::string& resource, const std::string& ns, const std::string& name) const;
@@ -64,6 +66,7 @@ class SharedInformer : public std::enable_shared_from_this<SharedInformer> {
   std::shared_ptr<store::Watcher> watcher_;  // shared: a drain in flight keeps it alive past Stop
   std::atomic<bool> scheduled_{false};
   std::atomic<bool> stopped_{false};
+  InFlight in_flight_;  // a Drain running on the strand
 };
 
 }  // namespace vkube::controllers

@@ -46,11 +46,14 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
 }
 
 void WorkQueue::ShutDown() {
-  std::lock_guard lock(mu_);
-  shutting_down_ = true;
-  queue_.clear();
-  dirty_.clear();
-  for (const auto& t : timers_) t->cancel();
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+    queue_.clear();
+    dirty_.clear();
+    for (const auto& t : timers_) t->cancel();
+  }
+  in_flight_.CloseAndWait();
 }
 
 std::size_t WorkQueue::Len() const {
@@ -71,6 +74,12 @@ void WorkQueue::MaybeStartWorker() {
 }
 
 void WorkQueue::Work() {
+  InFlight::Scope scope(in_flight_);
+  if (!scope.entered()) {
+    std::lock_guard lock(mu_);
+    --workers_;
+    return;
+  }
   for (std::size_t done = 0;; ++done) {
     std::string key;
     {

@@ -17,6 +17,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "libs/core/in_flight.h"
+
 namespace vkube::controllers {
 
 struct WorkQueueOptions {
@@ -41,7 +43,8 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
 
   void Add(const std::string& key);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
-  // Drops queued keys and pending retries; a key being processed finishes.
+  // Drops queued keys and pending retries and waits for keys being processed (so that the owner
+  // of `process` may be destroyed next); callable from inside `process`.
   void ShutDown();
 
   std::size_t Len() const;
@@ -65,6 +68,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   std::unordered_set<std::shared_ptr<boost::asio::steady_timer>> timers_;
   std::size_t workers_ = 0;
   bool shutting_down_ = false;
+  InFlight in_flight_;  // Work() calls running on the pool
 };
 
 }  // namespace vkube::controllers
