@@ -1,0 +1,55 @@
+#pragma once
+// A tenant's Pod as it runs on the host, and the host Pod's life as the tenant sees it. Pure
+// functions over JSON (no I/O), so every rule here is unit-tested and fuzzable.
+//
+// What changes on the way down (vcluster does the same):
+// - identity: name NAME-x-NAMESPACE-x-TENANT in the tenant's host namespace, labels/annotations
+//   marking the tenant and recording the virtual identity (name_translator.h);
+// - references to other namespaced objects (configmaps, secrets, PVCs, image pull secrets) point
+//   at their host copies; the downward API's metadata.name/namespace/uid read the annotations that
+//   hold the virtual values, so a program inside sees its virtual identity;
+// - the host's service account is not the tenant's: no host token is mounted
+//   (automountServiceAccountToken=false), serviceAccountName and projected host tokens are dropped;
+// - hostname defaults to the virtual pod name; subdomain, priorityClassName and schedulerName name
+//   tenant objects the host does not have and are dropped;
+// - enableServiceLinks=false: the host namespace's service variables would name other objects
+//   (possibly other tenants') and are meaningless inside the tenant;
+// - DNS: with a tenant DNS server configured, ClusterFirst becomes None + that nameserver and the
+//   tenant's search path; otherwise the host's DNS is used unchanged.
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vkube::translate {
+
+struct PodTranslateOptions {
+  std::string tenant;
+  std::string host_namespace;
+  std::string dns_server;                     // "" = the host's DNS
+  std::string cluster_domain = "cluster.local";
+};
+
+// Objects of the pod's namespace the pod needs on the host before it can start.
+struct PodReferences {
+  std::set<std::string> configmaps;
+  std::set<std::string> secrets;
+  std::set<std::string> pvcs;
+};
+PodReferences ReferencesOf(const nlohmann::json& virtual_pod);
+
+// The host Pod to create for `virtual_pod` (no status, no resourceVersion).
+nlohmann::json TranslatePod(const nlohmann::json& virtual_pod, const PodTranslateOptions& options);
+
+// The fields of a running pod kube lets change (labels, annotations, container images,
+// activeDeadlineSeconds) copied from `desired` onto `current`; nullopt when already equal.
+std::optional<nlohmann::json> UpdatedHostPod(const nlohmann::json& current, const nlohmann::json& desired);
+
+// The virtual pod's status from the host pod's (nodeName is bound separately).
+nlohmann::json VirtualPodStatus(const nlohmann::json& host_pod);
+
+// A referenced ConfigMap/Secret/PVC as its host copy (data, type, spec; identity translated).
+nlohmann::json TranslateDependent(const nlohmann::json& virtual_object, const PodTranslateOptions& options);
+
+}  // namespace vkube::translate
