@@ -17,6 +17,7 @@
 #include "libs/core/log.h"
 #include "libs/http/connection.h"
 #include "libs/http/http1_request.h"
+#include "libs/http/upgrade_stream.h"
 
 namespace vkube::http {
 namespace {
@@ -173,6 +174,12 @@ class Http1Writer final : public ResponseWriter {
     }
   }
 
+  // The connection switched protocols: no HTTP response may follow.
+  void MarkUpgraded() {
+    sent_ = true;
+    keep_alive_ = false;
+  }
+
   bool sent() const { return sent_; }
   bool keep_alive() const { return keep_alive_ && !failed_ && !peer_closed_; }
   bool needs_finish() const { return streaming_ && !finished_; }
@@ -212,6 +219,54 @@ class Http1Writer final : public ResponseWriter {
   asio::steady_timer detector_done_{stream_.get_executor(), asio::steady_timer::time_point::max()};
 };
 
+// Lends the connection to a handler that answers 101 (http::AcceptUpgrade).
+class Http1Upgrader final : public Upgrader {
+ public:
+  Http1Upgrader(TlsStream& stream, const ConnectionContext& ctx, beast::flat_buffer& buffer, Http1Writer& writer)
+      : stream_(stream), ctx_(ctx), buffer_(buffer), writer_(writer) {}
+  ~Http1Upgrader() override { Detach(); }
+  Http1Upgrader(const Http1Upgrader&) = delete;
+  Http1Upgrader& operator=(const Http1Upgrader&) = delete;
+
+  asio::awaitable<std::unique_ptr<UpgradedStream>> Upgrade(Response r) override {
+    if (r.status != 101 || writer_.sent() || upgraded_) co_return std::unique_ptr<UpgradedStream>();
+    upgraded_ = true;
+    writer_.MarkUpgraded();
+    bhttp::response<bhttp::empty_body> res{bhttp::status::switching_protocols, 11};
+    CopyHeaders(r.headers, res);  // drops framing headers, Connection included
+    res.set(bhttp::field::connection, "Upgrade");
+    beast::get_lowest_layer(stream_).expires_after(ctx_.limits->write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, res, kTuple);
+    beast::get_lowest_layer(stream_).expires_never();
+    if (ec) co_return std::unique_ptr<UpgradedStream>();
+    // Bytes the client sent right after its request (the first WebSocket frame, say) belong to
+    // the new protocol.
+    std::string prefix(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    slot_ = std::make_shared<StreamSlot<TlsStream>>();
+    slot_->stream = &stream_;
+    StreamLimits limits;
+    limits.idle_timeout = ctx_.limits->stream_idle_timeout;
+    limits.write_timeout = ctx_.limits->write_timeout;
+    co_return std::make_unique<SocketStream<TlsStream>>(slot_, std::move(prefix), limits);
+  }
+
+  // The handler returned: a stream it kept can no longer reach the connection. True when the
+  // connection was switched.
+  bool Detach() {
+    if (slot_) slot_->stream = nullptr;
+    return upgraded_;
+  }
+
+ private:
+  TlsStream& stream_;
+  const ConnectionContext& ctx_;
+  beast::flat_buffer& buffer_;
+  Http1Writer& writer_;
+  bool upgraded_ = false;
+  std::shared_ptr<StreamSlot<TlsStream>> slot_;
+};
+
 asio::awaitable<void> WriteError(TlsStream& stream, const Limits& limits, int code, std::string_view reason,
                                  std::string_view message) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(code), 11};
@@ -234,6 +289,15 @@ asio::awaitable<void> Linger(TlsStream& stream) {
     if (ec) break;
     total += n;
   }
+  beast::get_lowest_layer(stream).expires_never();
+}
+
+// After a switched protocol: our close_notify, then the peer's (bounded wait), so that neither
+// side's last bytes (a WebSocket close, a final status) are destroyed by a TCP reset.
+asio::awaitable<void> CloseUpgraded(TlsStream& stream) {
+  if (!beast::get_lowest_layer(stream).socket().is_open()) co_return;
+  beast::get_lowest_layer(stream).expires_after(kLingerTime);
+  co_await stream.async_shutdown(kTuple);
   beast::get_lowest_layer(stream).expires_never();
 }
 
@@ -336,6 +400,8 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
     const bool keep_alive = parser.get().keep_alive();
     Request req = FromBeast(parser.release(), ctx.peer);
     Http1Writer writer(stream, ctx, buffer, keep_alive, req.method == "HEAD");
+    Http1Upgrader upgrader(stream, ctx, buffer, writer);
+    if (IsUpgradeRequest(req)) req.upgrader = &upgrader;
     current = &writer;
     std::exception_ptr failure;
     try {
@@ -344,12 +410,18 @@ asio::awaitable<void> ServeHttp1(TlsStream& stream, ConnectionContext ctx) {
       failure = std::current_exception();
     }
     current = nullptr;
+    req.upgrader = nullptr;
+    const bool upgraded = upgrader.Detach();
     if (failure) {
       VKUBE_LOG(kError) << "handler threw for " << req.method << " " << req.path << ": "
                         << CurrentExceptionMessage(failure);
       co_await writer.StopDetector();
       if (!writer.sent()) co_await WriteError(stream, limits, 500, "InternalError", "internal error");
       break;  // a half-written response cannot be repaired: close
+    }
+    if (upgraded) {  // the connection spoke another protocol: it ends with its handler
+      co_await CloseUpgraded(stream);
+      break;
     }
     if (writer.needs_finish()) co_await writer.Finish();
     if (!writer.sent()) {

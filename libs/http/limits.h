@@ -21,6 +21,9 @@ struct Limits {
   std::size_t write_high_watermark = 1024 * 1024;     // per connection; Write() suspends above
   std::size_t write_low_watermark = 256 * 1024;       // ... and resumes below
   std::chrono::milliseconds drain_timeout{10'000};    // SIGTERM: time for in-flight requests
+  // An upgraded connection (exec, attach, port-forward) with no byte either way for this long is
+  // closed (kubelet's --streaming-connection-idle-timeout default); writes keep write_timeout.
+  std::chrono::milliseconds stream_idle_timeout{4 * 3600 * 1000};
 };
 
 }  // namespace vkube::http

@@ -10,6 +10,8 @@
 
 namespace vkube::http {
 
+class Upgrader;  // libs/http/upgrade.h
+
 struct Header {
   std::string name;  // lower-case
   std::string value;
@@ -39,6 +41,10 @@ struct Request {
   Headers headers;
   std::string body;
   std::shared_ptr<const PeerInfo> peer;
+  // Set by the HTTP/1.1 codec, only while the handler runs, on a request that asks for a protocol
+  // upgrade; use it through http::AcceptUpgrade (upgrade.h). Carried by the request rather than
+  // the ResponseWriter so that writer decorators (metrics, ...) need not forward it.
+  Upgrader* upgrader = nullptr;
 
   // First value of a header (case-insensitive name), "" if absent.
   std::string_view header(std::string_view name) const;
