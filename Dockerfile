@@ -31,10 +31,14 @@ RUN set -eu; \
       | xargs -r -I{} cp -L {} "/out/usr/lib/$multiarch/"; \
     cp /usr/share/gocode/src/k8s.io/kube-openapi/pkg/schemaconv/testdata/swagger.json \
        /out/usr/share/gocode/src/k8s.io/kube-openapi/pkg/schemaconv/testdata/; \
-    /out/usr/local/bin/vkube version
+    /out/usr/local/bin/vkube version; \
+    mkdir -p /out-data/vkube
 
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /out/ /
+# The data directory belongs to the runtime user: a plain `docker run` (its anonymous volume is
+# initialised from this directory) can write there. In the chart the PVC is made writable by fsGroup.
+COPY --from=build --chown=65532:65532 /out-data/vkube/ /var/lib/vkube/
 # 65532 is distroless's "nonroot"; the Helm chart runs with the same UID/GID and a read-only root.
 USER 65532:65532
 EXPOSE 6443

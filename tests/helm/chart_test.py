@@ -1,12 +1,16 @@
-"""Issue 7 acceptance: the vkube Helm chart with the real Helm 3 binary, against a real `vkube serve`.
+"""Issue 7 acceptance: the vkube Helm chart with the real Helm 3 binary, against a real `vkube host`.
 
 Offline: `helm lint --strict`, `helm template` for the default and two non-default value sets (and
 shared mode), with assertions on the rendered objects: kinds and names, least-privilege RBAC, the
 kubeconfig Secret's keys and credentials, only flags the binary accepts unless a pending feature is
 switched on, security settings.
-Against vkube: the chart-issued credentials are accepted by vkube as its own; two releases are two
-isolated tenants; `kubectl apply --dry-run=server` of every rendered manifest; `helm install`,
-`upgrade` (credentials kept) and `uninstall` into namespaces of the server.
+Against `vkube serve` started as the chart's pod would be: the chart-issued credentials are accepted
+by vkube as its own; two releases are two isolated tenants.
+Against `vkube host --nodes 2` (a host cluster with simulated nodes, real TLS, free ports):
+`kubectl apply --dry-run=server` of every rendered manifest; `helm install` of two releases in two
+namespaces (objects, StatefulSet pod Running/Ready on a simulated node), `upgrade` (credentials kept,
+pod rolled), `uninstall` (objects and pods gone, data claim kept); `helm test` (hook pod Succeeded)
+plus the hook's own script run for real against a vkube serving the release's credentials.
 
 Kinds the server does not serve yet are reported and their part skipped (checked with
 `kubectl api-resources` at run time, never hard-coded).
@@ -22,7 +26,10 @@ import shutil
 import ssl
 import subprocess
 import sys
+import signal
 import tempfile
+import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,6 +60,9 @@ EXPECTED_ROLE |= {("", "pods/log", "get")}
 EXPECTED_ROLE |= {("", r, "create") for r in ["pods/exec", "pods/portforward", "pods/attach"]}
 EXPECTED_ROLE |= {("", "events", v) for v in ["get", "list", "watch"]}
 EXPECTED_ROLE |= {("discovery.k8s.io", "endpointslices", v) for v in CRUD}
+
+HOST_NODES = 2
+NODE_NAMES = [f"vkube-node-{i}" for i in range(HOST_NODES)]
 
 _HELM_HOME = tempfile.mkdtemp(prefix="vkube-helm-home-")
 
@@ -387,6 +397,121 @@ class ChartRenderTest(unittest.TestCase):
         self.assertIn("pod-security.kubernetes.io/enforce", notes)
 
 
+def dockerfile_instructions(path):
+    """[(INSTRUCTION, argument)] of a Dockerfile: continuation lines joined, comments dropped."""
+    out, pending = [], ""
+    with open(path) as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            if not pending and (not line.strip() or line.lstrip().startswith("#")):
+                continue
+            if line.endswith("\\"):
+                pending += line[:-1] + " "
+                continue
+            line, pending = pending + line, ""
+            word, _, arg = line.strip().partition(" ")
+            out.append((word.upper(), arg.strip()))
+    return out
+
+
+class DockerfileTest(unittest.TestCase):
+    """The image's Dockerfile is coherent with the build and the chart (no container engine here,
+    so it is checked statically): multi-stage, built with the repository's own scripts, a distroless
+    runtime of the same Debian release, non-root with the chart's UID, and every path it copies or
+    runs matching what the build produces and what vkube and the chart expect."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ins = dockerfile_instructions(os.path.join(ROOT, "Dockerfile"))
+        froms = [i for i, (w, _) in enumerate(cls.ins) if w == "FROM"]
+        cls.build = cls.ins[froms[0]:froms[1]]
+        cls.runtime = cls.ins[froms[-1]:]
+        cls.args = dict(a.split("=", 1) for w, a in cls.ins if w == "ARG" and "=" in a)
+        cls.froms = [a for w, a in cls.ins if w == "FROM"]
+        with open(os.path.join(CHART, "values.yaml")) as f:
+            cls.values = yaml.safe_load(f)
+
+    def run_lines(self, stage):
+        return " && ".join(a for w, a in stage if w == "RUN")
+
+    def test_multi_stage_debian12_build_and_distroless_runtime(self):
+        self.assertEqual(len(self.froms), 2, self.froms)
+        self.assertEqual(self.froms[0], "${BUILD_IMAGE} AS build")
+        self.assertEqual(self.froms[1], "${RUNTIME_IMAGE}")
+        self.assertEqual(self.args["BUILD_IMAGE"], "debian:12")  # what scripts/install-deps.sh targets
+        runtime = self.args["RUNTIME_IMAGE"]
+        self.assertRegex(runtime, r"^gcr\.io/distroless/cc-debian12(:nonroot)?(@sha256:[0-9a-f]{64})?$")
+        # Nothing runs in the runtime stage (a distroless image has no shell); it only copies from the build.
+        self.assertEqual({w for w, _ in self.runtime[1:]}, {"COPY", "USER", "EXPOSE", "VOLUME", "ENTRYPOINT", "CMD"})
+        for w, a in self.runtime:
+            if w == "COPY":
+                self.assertIn("--from=build", a)
+
+    def test_runs_as_the_charts_non_root_user(self):
+        users = [a for w, a in self.runtime if w == "USER"]
+        self.assertEqual(len(users), 1)
+        uid, gid = (int(x) for x in users[0].split(":"))
+        self.assertNotEqual(uid, 0)
+        self.assertNotEqual(gid, 0)
+        self.assertEqual((uid, gid), (self.values["podSecurityContext"]["runAsUser"],
+                                      self.values["podSecurityContext"]["runAsGroup"]))
+        self.assertEqual(self.values["podSecurityContext"]["fsGroup"], gid)
+        # The data directory (and the VOLUME initialised from it) belongs to that user.
+        data = [a for w, a in self.runtime if w == "COPY" and a.endswith(" /var/lib/vkube/")]
+        self.assertEqual(len(data), 1, "the runtime stage must create /var/lib/vkube for the runtime user")
+        self.assertIn(f"--chown={uid}:{gid}", data[0])
+
+    def test_built_with_the_repository_scripts_and_copies_what_the_build_makes(self):
+        run = self.run_lines(self.build)
+        for script in ["scripts/install-deps.sh", "scripts/build.sh"]:
+            self.assertIn(script, run)
+            self.assertTrue(os.access(os.path.join(ROOT, script), os.X_OK), script)
+        with open(os.path.join(ROOT, "scripts", "build.sh")) as f:
+            build_sh = f.read()
+        self.assertIn("BUILD_DIR=${BUILD_DIR:-build}", build_sh)
+        with open(os.path.join(ROOT, "CMakeLists.txt")) as f:
+            self.assertIn("set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)", f.read())
+        # build/bin/vkube, where build.sh puts it, is what gets stripped into the runtime tree.
+        self.assertIn("objcopy --strip-debug build/bin/vkube /out/usr/local/bin/vkube", run)
+        self.assertIn("ldd build/bin/vkube", run)
+        entry = json.loads([a for w, a in self.runtime if w == "ENTRYPOINT"][0])
+        self.assertEqual(entry, ["/usr/local/bin/vkube"])
+        # The OpenAPI data vkube reads by default is copied to that very path.
+        with open(os.path.join(ROOT, "src", "options.h")) as f:
+            default_schema = re.search(r'openapi_schema = "([^"]+)"', f.read()).group(1)
+        self.assertIn(f"cp {default_schema} ", run.replace("\\", "").replace("  ", " "))
+        self.assertIn(os.path.dirname(default_schema), run)
+
+    def test_context_copies_exist_and_host_build_trees_stay_out(self):
+        with open(os.path.join(ROOT, ".dockerignore")) as f:
+            ignored = {ln.strip() for ln in f if ln.strip() and not ln.startswith("#")}
+        # A host build tree (its CMakeCache.txt names the host path) must not reach `scripts/build.sh`.
+        self.assertLessEqual({".git", ".tools", "build", "build-*"}, ignored)
+        for w, a in self.build:
+            if w != "COPY" or "--from" in a:
+                continue
+            *sources, _ = a.split()
+            for src in sources:
+                if src != ".":
+                    self.assertTrue(os.path.exists(os.path.join(ROOT, src)), src)
+                    self.assertNotIn(src, ignored)
+
+    def test_entrypoint_cmd_and_ports_match_the_chart(self):
+        docs = render("t1", "team-a")
+        c = container(docs)
+        self.assertNotIn("command", c)  # the chart relies on the image's ENTRYPOINT
+        self.assertEqual(c["args"][0], "serve")
+        cmd = json.loads([a for w, a in self.runtime if w == "CMD"][0])
+        self.assertEqual(cmd[0], "serve")
+        self.assertIn("--data-dir=/var/lib/vkube", cmd)
+        self.assertIn("--data-dir=/var/lib/vkube", c["args"])
+        self.assertEqual(json.loads([a for w, a in self.runtime if w == "VOLUME"][0]), ["/var/lib/vkube"])
+        port = self.values["server"]["port"]
+        self.assertEqual([a for w, a in self.runtime if w == "EXPOSE"], [str(port)])
+        self.assertIn(f"--listen=0.0.0.0:{port}", cmd)
+        self.assertEqual(self.values["image"]["repository"], "ghcr.io/vkube/vkube")
+
+
 def served_kinds(server):
     """(apiVersion, kind) pairs the server's discovery lists right now."""
     p = server.kubectl("api-resources", "--no-headers", check=False)
@@ -510,8 +635,42 @@ class ChartCredentialsWithVkubeTest(unittest.TestCase):
         self.assertEqual(b.kubectl("get", "configmap", "only-in-alpha", "-n", "default", check=False).returncode, 1)
 
 
-class ChartOnVkubeTest(harness.ServerTestCase):
-    """Rendered manifests and real Helm releases against a running vkube (the "host" here)."""
+class HostServer(harness.VkubeServer):
+    """`vkube host --nodes 2`: a local host cluster (real TLS, a free port) whose simulated nodes
+    schedule and run pods; same data dir layout, admin kubeconfig and ready line as `vkube serve`."""
+
+    def start(self, timeout=30):
+        assert harness.BINARY, "VKUBE_BINARY must point at build/bin/vkube"
+        self._ready.clear()
+        self.log_lines = []
+        self.proc = subprocess.Popen(
+            [harness.BINARY, "host", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", "--nodes", str(HOST_NODES),
+             *self.extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        threading.Thread(target=self._pump, daemon=True).start()
+        deadline = time.time() + timeout
+        while not self._ready.wait(0.1):
+            if self.proc.poll() is not None or time.time() > deadline:
+                out = "".join(self.log_lines)
+                self.stop(sig=signal.SIGKILL)
+                raise AssertionError("vkube host did not become ready:\n" + out[-5000:])
+        return self
+
+
+class ChartOnHostTest(unittest.TestCase):
+    """Rendered manifests and real Helm releases against `vkube host --nodes 2`: the chart's
+    StatefulSet pod is scheduled and Running/Ready on a simulated node, `helm test` runs its hook pod."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = HostServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server:
+            cls.server.cleanup()
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="vkube-helm-")
@@ -519,12 +678,50 @@ class ChartOnVkubeTest(harness.ServerTestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def helm(self, *args, check=True):
-        return helm(*args, "--kubeconfig", self.server.kubeconfig, check=check)
+    def kubectl(self, *args, **kw):
+        return self.server.kubectl(*args, **kw)
+
+    def get_json(self, *args):
+        return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
+
+    def wait_for(self, predicate, timeout=30, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        self.fail(f"timed out after {timeout}s waiting for {what}")
+
+    def helm(self, *args, check=True, timeout=180):
+        return helm(*args, "--kubeconfig", self.server.kubeconfig, check=check, timeout=timeout)
 
     def ensure_namespace(self, ns):
         if self.kubectl("get", "namespace", ns, check=False).returncode != 0:
             self.kubectl("create", "namespace", ns)
+
+    def pod(self, name, ns):
+        p = self.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    def running_ready(self, name, ns):
+        pod = self.pod(name, ns)
+        if not pod or pod["status"].get("phase") != "Running" or pod["metadata"].get("deletionTimestamp"):
+            return False
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+    def assert_pod_runs_on_a_node(self, name, ns):
+        self.wait_for(lambda: self.running_ready(name, ns), what=f"pod {ns}/{name} Running and Ready")
+        pod = self.pod(name, ns)
+        self.assertIn(pod["spec"]["nodeName"], NODE_NAMES)
+        self.assertRegex(pod["status"]["podIP"], r"^10\.244\.\d+\.\d+$")
+        (status,) = pod["status"]["containerStatuses"]
+        self.assertEqual((status["name"], status["ready"]), ("vkube", True))
+        self.assertIn("running", status["state"])
+        return pod
+
+    def test_host_has_the_simulated_nodes(self):
+        nodes = self.get_json("nodes")["items"]
+        self.assertEqual(sorted(n["metadata"]["name"] for n in nodes), NODE_NAMES)
 
     def test_dry_run_server_apply_of_every_value_set(self):
         served = served_kinds(self.server)
@@ -548,8 +745,9 @@ class ChartOnVkubeTest(harness.ServerTestCase):
                 self.assertEqual(len(lines), len(applicable), p.stdout)
                 for ln in lines:
                     self.assertRegex(ln, r" (created|configured|unchanged) \(server dry run\)$")
-                # Dry run: nothing was stored.
-                self.assertEqual(self.kubectl("get", "statefulsets,services", "-n", ns, "-o", "name").stdout.strip(), "")
+                # Dry run: nothing was stored, and no pod was scheduled.
+                self.assertEqual(self.kubectl("get", "statefulsets,services,pods", "-n", ns, "-o", "name").stdout.strip(),
+                                 "")
         if skipped:
             self.skipTest("applied every served kind; not served by vkube yet (part skipped): " +
                           "; ".join(f"{k}: {', '.join(v)}" for k, v in skipped.items()))
@@ -594,13 +792,30 @@ class ChartOnVkubeTest(harness.ServerTestCase):
             creds[release] = secret_data(secret)
             listed = json.loads(self.helm("list", "--namespace", ns, "-o", "json").stdout)
             self.assertEqual([(r["name"], r["status"]) for r in listed], [(release, "deployed")])
+        # The StatefulSet controller made each release's pod and claim; the host scheduled the pod
+        # on a simulated node and its kubelet made it Running and Ready.
+        for release, ns in tenants.items():
+            pod = self.assert_pod_runs_on_a_node(f"{release}-0", ns)
+            self.assertEqual(pod["spec"]["containers"][0]["args"][0], "serve")
+            self.assertEqual(pod["spec"]["serviceAccountName"], release)
+            self.assertEqual(pod["metadata"]["ownerReferences"][0]["kind"], "StatefulSet")
+            claim = next(v for v in pod["spec"]["volumes"] if v["name"] == "data")
+            self.assertEqual(claim["persistentVolumeClaim"]["claimName"], f"data-{release}-0")
+            self.assertEqual(self.get_json("pvc", f"data-{release}-0", "-n", ns)["spec"]["resources"]["requests"],
+                             {"storage": "5Gi"})
+            sts = self.get_json("statefulset", release, "-n", ns)
+            self.wait_for(lambda: self.get_json("statefulset", release, "-n", ns)["status"].get("readyReplicas") == 1,
+                          what=f"statefulset {release} readyReplicas=1")
+            self.assertEqual(sts["spec"]["replicas"], 1)
         # Two releases, two tenants: nothing shared.
         for key in ["certificate-authority", "token", "client-key"]:
             self.assertNotEqual(creds["t1"][key], creds["t2"][key])
         self.assertEqual(self.kubectl("get", "statefulsets", "-n", "team-h", "-o", "name").stdout.split(),
                          ["statefulset.apps/t1"])
 
-        # Upgrade: credentials survive (read back with lookup), new values reach the StatefulSet.
+        # Upgrade: credentials survive (read back with lookup), new values reach the StatefulSet and
+        # its rolled pod.
+        before = self.pod("t1-0", "team-h")["metadata"]["uid"]
         p = self.helm("upgrade", "t1", CHART, "--namespace", "team-h", *extra, "--set", "server.logLevel=debug",
                       "--set", "server.tlsSANs={t1.example.com}", check=False)
         self.assertEqual(p.returncode, 0, f"helm upgrade failed:\n{p.stdout}\n{p.stderr}")
@@ -614,10 +829,18 @@ class ChartOnVkubeTest(harness.ServerTestCase):
         args = sts["spec"]["template"]["spec"]["containers"][0]["args"]
         self.assertIn("--log-level=debug", args)
         self.assertIn("--tls-san=t1.example.com", args)
+
+        def rolled():
+            pod = self.pod("t1-0", "team-h")
+            return (pod is not None and pod["metadata"]["uid"] != before and self.running_ready("t1-0", "team-h")
+                    and "--log-level=debug" in pod["spec"]["containers"][0]["args"])
+        self.wait_for(rolled, timeout=60, what="the StatefulSet to roll t1-0 to the upgraded template")
         history = json.loads(self.helm("history", "t1", "--namespace", "team-h", "-o", "json").stdout)
         self.assertEqual([h["revision"] for h in history], [1, 2])
 
-        # Uninstall removes every object of the release, and only that release.
+        # Uninstall removes every object of the release, and only that release; the pods go with
+        # their StatefulSet, the data claim stays (persistentVolumeClaimRetentionPolicy Retain,
+        # like vcluster: the tenant's data outlives the release).
         for release, ns in tenants.items():
             p = self.helm("uninstall", release, "--namespace", ns, "--wait", "--timeout", "60s", check=False)
             # The release's objects first: Helm deletes them before it purges its own release records.
@@ -626,21 +849,71 @@ class ChartOnVkubeTest(harness.ServerTestCase):
             self.assertEqual(self.kubectl("get", "secrets", "-n", ns, "-l", "owner=helm", "-o", "name").stdout.strip(),
                              "", "helm release records left behind")
             self.assertEqual(json.loads(self.helm("list", "--namespace", ns, "-o", "json").stdout), [])
+            self.wait_for(lambda: self.pod(f"{release}-0", ns) is None, what=f"pod {release}-0 to be deleted")
+            self.assertEqual(self.kubectl("get", "pvc", "-n", ns, "-o", "name").stdout.split(),
+                             [f"persistentvolumeclaim/data-{release}-0"])
         if extra:
             self.skipTest("installed/upgraded/uninstalled with rbac.create=false: vkube does not serve "
                           f"{', '.join(k for k in missing if k.endswith(('/Role', '/RoleBinding')))} yet")
 
-    def test_helm_test_hook(self):
-        if not os.environ.get("VKUBE_HELM_TEST_RUNS_PODS"):
-            self.skipTest("`vkube serve` runs no pods (no kubelet/syncer yet, issue 4): the helm test hook pod "
-                          "cannot complete; set VKUBE_HELM_TEST_RUNS_PODS=1 against a host that runs pods")
-        self.helm("install", "ht", CHART, "--namespace", "team-t", "--create-namespace", "--wait", "--timeout", "5m")
+    def hook_script_against_real_vkube(self, release, ns, token=None):
+        """Runs the test hook's own script (as Helm stored it) on this machine against a real `vkube
+        serve` started with the release's credentials as the host holds them: the simulated kubelet does
+        not execute containers, this does. Returns the CompletedProcess of /bin/sh -ec SCRIPT."""
+        hooks = [d for d in yaml.safe_load_all(self.helm("get", "hooks", release, "-n", ns).stdout) if d]
+        pod = one(hooks, "Pod", f"{release}-test-connection")
+        c = pod["spec"]["containers"][0]
+        self.assertEqual(c["command"], ["/bin/sh", "-ec"])
+        vc = secret_data(self.get_json("secret", f"vc-{release}", "-n", ns))
+        data_dir = tempfile.mkdtemp(prefix=f"vkube-helm-hook-{release}-")
+        write_pki(data_dir, secret_data(self.get_json("secret", f"{release}-pki", "-n", ns)))
+        sts_args = self.get_json("statefulset", release, "-n", ns)["spec"]["template"]["spec"]["containers"][0]["args"]
+        server = harness.VkubeServer(data_dir=data_dir, extra_args=[a for a in sts_args if a.startswith("--tls-san=")])
         try:
-            p = self.helm("test", "ht", "--namespace", "team-t", "--logs", "--timeout", "5m", check=False)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("Phase:          Succeeded", p.stdout)
+            server.start()
+            ca = os.path.join(self.tmp, "vc")
+            os.makedirs(ca, exist_ok=True)
+            with open(os.path.join(ca, "certificate-authority"), "w") as f:
+                f.write(vc["certificate-authority"])
+            script = c["args"][0].replace("/vc/certificate-authority", os.path.join(ca, "certificate-authority"))
+            env = dict(os.environ, SERVER=server.url, TOKEN=token or vc["token"])
+            if token:  # a failing check must fail fast, not retry for 30s
+                script = script.replace("--retry 10", "--retry 0")
+            return subprocess.run(["/bin/sh", "-ec", script], capture_output=True, text=True, timeout=120, env=env)
         finally:
-            self.helm("uninstall", "ht", "--namespace", "team-t", check=False)
+            pki = os.path.join(data_dir, "pki")
+            if os.path.isdir(pki):
+                os.chmod(pki, 0o700)
+            server.cleanup()
+
+    def test_helm_test_hook(self):
+        p = self.helm("install", "ht", CHART, "--namespace", "team-t", "--create-namespace", "--wait", "--timeout", "90s",
+                      check=False)
+        self.assertEqual(p.returncode, 0, f"helm install --wait failed:\n{p.stdout}\n{p.stderr}")
+        try:
+            self.assert_pod_runs_on_a_node("ht-0", "team-t")
+            # `helm test`: the hook pod is created, scheduled and run to completion (restartPolicy Never:
+            # the simulated kubelet exits its container with 0 → Succeeded), then deleted (hook-succeeded).
+            p = self.helm("test", "ht", "--namespace", "team-t", "--timeout", "90s", check=False)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("TEST SUITE:     ht-test-connection", p.stdout)
+            self.assertIn("Phase:          Succeeded", p.stdout)
+            self.wait_for(lambda: self.pod("ht-test-connection", "team-t") is None, what="hook pod deleted")
+            events = self.kubectl("get", "events", "-n", "team-t", "--field-selector",
+                                  "involvedObject.name=ht-test-connection").stdout
+            self.assertRegex(events, r"Scheduled\s+pod/ht-test-connection\s+Successfully assigned "
+                                     r"team-t/ht-test-connection to vkube-node-\d")
+            self.assertIn("Started", events)
+            # What the hook checks, for real: its script passes against a vkube serving the release's
+            # credentials, and fails with a wrong token.
+            run = self.hook_script_against_real_vkube("ht", "team-t")
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            self.assertEqual(run.stdout.splitlines(), ["ok", "GET /api/v1/namespaces/default: 200"])
+            run = self.hook_script_against_real_vkube("ht", "team-t", token="not-the-token")
+            self.assertNotEqual(run.returncode, 0, run.stdout)
+            self.assertIn("401", run.stderr)
+        finally:
+            self.helm("uninstall", "ht", "--namespace", "team-t", "--wait", check=False)
 
 
 if __name__ == "__main__":
