@@ -18,6 +18,7 @@
 #include "apiserver-proxy/authenticator.h"
 #include "apiserver-proxy/content.h"
 #include "apiserver-proxy/discovery.h"
+#include "apiserver-proxy/openapi/field_check.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "apiserver-proxy/pod_streams.h"
 #include "apiserver-proxy/request_info.h"
@@ -171,7 +172,8 @@ class ApiServer::Impl {
     if (t_.admit && !t_.admit()) co_return co_await w.Send(ErrorResponse(TooManyRequestsError()));
     auto info = ParseRequestInfo(req.method, req.path, *query);
     if (!info) co_return co_await w.Send(ErrorResponse(info.error()));
-    const bool long_running = info->verb == "watch" || IsPodLog(*info);  // pods/log may follow
+    // pods/log may follow; exec/attach/portforward hold their connection for the session
+    const bool long_running = info->verb == "watch" || IsPodLog(*info) || IsPodConnect(*info);
     const bool mutating = req.method != "GET" && req.method != "HEAD";
     std::optional<InflightSlot> slot;
     if (!long_running) {
@@ -184,6 +186,7 @@ class ApiServer::Impl {
     if (kind == nullptr) co_return co_await w.Send(NotFoundPath());
     if (!kind->info.namespaced && !info->ns.empty()) co_return co_await w.Send(NotFoundPath());
     if (IsPodLog(*info)) co_return co_await PodLog(*info, *query, w);
+    if (IsPodConnect(*info)) co_return co_await PodConnect(*info, req, w);
     Negotiated neg = NegotiateAccept(req.header("accept"));
     if (!neg.acceptable) {
       co_return co_await w.Send(ErrorResponse(Error::Make(
@@ -397,6 +400,21 @@ class ApiServer::Impl {
     return body;
   }
 
+  // ?fieldValidation, and the Go decoder's type errors, for a JSON body (a protobuf body has no
+  // unknown fields to find: only the schema comes back, for pruning).
+  FieldCheck CheckBody(const Ctx& c, FieldCheckBody what, std::string_view options_kind, bool schema_only = false) const {
+    schema_only = schema_only || c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0;
+    const std::string_view body = schema_only ? std::string_view("{}") : std::string_view(c.req.body);
+    const resource::ResourceInfo& info = c.kind.info;
+    return CheckFields(t_.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"), body,
+                       what, options_kind);
+  }
+
+  static http::Response WithWarnings(http::Response r, const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) r.headers.push_back({"warning", w});
+    return r;
+  }
+
   bool DryRun(const Ctx& c) const { return c.query.Get("dryRun") == "All"; }
   registry::WriteOptions WriteOpts(const Ctx& c) const {
     return registry::WriteOptions{.dry_run = DryRun(c), .subresource = c.info.subresource};
@@ -405,6 +423,9 @@ class ApiServer::Impl {
   asio::awaitable<Result<http::Response>> Create(Ctx& c) {
     auto body = DecodeObject(c);
     if (!body) co_return body.take_error();
+    FieldCheck check = CheckBody(c, FieldCheckBody::kObject, "CreateOptions");
+    if (check.error) co_return std::move(*check.error);
+    if (check.tree) resource::PruneUnknownFields(*body, *check.tree);
     std::string name(resource::GetString(*body, {"metadata", "name"}));
     if (!c.info.name.empty() && c.info.name != name) {
       co_return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
@@ -412,12 +433,15 @@ class ApiServer::Impl {
     }
     auto res = co_await Blocking([&] { return objects_->Create(c.kind, c.info.ns, std::move(*body), WriteOpts(c)); });
     if (!res) co_return res.take_error();
-    co_return ObjectResponse(c, 201, (*res)->json);
+    co_return WithWarnings(ObjectResponse(c, 201, (*res)->json), check.warnings);
   }
 
   asio::awaitable<Result<http::Response>> Update(Ctx& c) {
     auto body = DecodeObject(c);
     if (!body) co_return body.take_error();
+    FieldCheck check = CheckBody(c, FieldCheckBody::kObject, "UpdateOptions");
+    if (check.error) co_return std::move(*check.error);
+    if (check.tree) resource::PruneUnknownFields(*body, *check.tree);
     std::string name(resource::GetString(*body, {"metadata", "name"}));
     if (name != c.info.name) {
       co_return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
@@ -426,7 +450,7 @@ class ApiServer::Impl {
     auto res = co_await Blocking(
         [&] { return objects_->Update(c.kind, c.info.ns, c.info.name, std::move(*body), WriteOpts(c)); });
     if (!res) co_return res.take_error();
-    co_return ObjectResponse(c, 200, (*res)->json);
+    co_return WithWarnings(ObjectResponse(c, 200, (*res)->json), check.warnings);
   }
 
   asio::awaitable<Result<http::Response>> Patch(Ctx& c) {
@@ -434,12 +458,26 @@ class ApiServer::Impl {
     if (!type) co_return type.take_error();
     auto patch = ParseBody(c.req.body);
     if (!patch) co_return patch.take_error();
+    FieldCheck check = CheckPatch(c, *type);
+    if (check.error) co_return std::move(*check.error);
     const resource::ResourceInfo& info = c.kind.info;
-    auto mutate = [&](const json& cur) { return ApplyPatch(*type, cur, *patch, info); };
+    auto mutate = [&](const json& cur) -> Result<json> {
+      auto next = ApplyPatch(*type, cur, *patch, info);
+      if (next && check.tree) resource::PruneUnknownFields(*next, *check.tree);
+      return next;
+    };
     auto res = co_await Blocking(
         [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, WriteOpts(c)); });
     if (!res) co_return res.take_error();
-    co_return ObjectResponse(c, 200, (*res)->json);
+    co_return WithWarnings(ObjectResponse(c, 200, (*res)->json), check.warnings);
+  }
+
+  // A merge patch's fields are checked as written; a JSON patch (RFC 6902) has no object shape:
+  // its result is only pruned.
+  FieldCheck CheckPatch(const Ctx& c, PatchType type) const {
+    if (type == PatchType::kJson) return CheckBody(c, FieldCheckBody::kObject, "PatchOptions", /*schema_only=*/true);
+    return CheckBody(c, type == PatchType::kMerge ? FieldCheckBody::kMergePatch : FieldCheckBody::kStrategicMergePatch,
+                     "PatchOptions");
   }
 
   // autoscaling/v1 Scale: reads and writes spec.replicas of the main object.
@@ -591,6 +629,36 @@ class ApiServer::Impl {
     auto pod = objects_->Get(*pods, info.ns, info.name);
     if (!pod) co_return co_await w.Send(ErrorResponse(pod.error()));
     co_await w.Send(EmptyPodLog());
+  }
+
+  // exec, attach and portforward: kube-apiserver's checks (options, pod, container, node, an
+  // HTTP/1.1 upgrade), then the node agent (PodStreams::Connect) takes the connection.
+  static bool IsPodConnect(const RequestInfo& info) {
+    return info.is_resource_request && info.group.empty() && info.resource == "pods" &&
+           (info.subresource == "exec" || info.subresource == "attach" || info.subresource == "portforward");
+  }
+
+  asio::awaitable<void> PodConnect(const RequestInfo& info, http::Request& req, http::ResponseWriter& w) {
+    if (info.verb != "get" && info.verb != "create") {  // kube accepts GET and POST for all three
+      co_return co_await w.Send(ErrorResponse(
+          Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource")));
+    }
+    if (info.ns.empty() || info.name.empty()) co_return co_await w.Send(NotFoundPath());
+    auto opts = ParsePodConnectOptions(info.subresource, req.query);
+    if (!opts) co_return co_await w.Send(ErrorResponse(opts.error()));
+    const Kind* pods = objects_->Find("", "pods");
+    if (pods == nullptr) co_return co_await w.Send(NotFoundPath());
+    auto pod = objects_->GetJson(*pods, info.ns, info.name);
+    if (!pod) co_return co_await w.Send(ErrorResponse(pod.error()));
+    if (auto target = ResolveStreamTarget(*pod, info.name, *opts); !target) {
+      co_return co_await w.Send(ErrorResponse(target.error()));
+    }
+    // Over HTTP/2 (no Upgrade there) or without Connection: Upgrade, kube's proxy refuses too.
+    if (req.upgrader == nullptr || !http::IsUpgradeRequest(req)) {
+      co_return co_await w.Send(ErrorResponse(resource::BadRequest("Upgrade request required")));
+    }
+    if (pod_streams_) co_return co_await pod_streams_->Connect(info.ns, info.name, std::move(*opts), req, w);
+    co_await w.Send(ErrorResponse(NoHostAssigned(info.name)));  // no node agent behind this server
   }
 
   static http::Response EmptyPodLog() {  // (not in the coroutine: GCC 12 and brace-initialized headers)
@@ -764,7 +832,7 @@ class ApiServer::Impl {
   registry::GenericRegistry* objects_ = nullptr;  // owned by t_
   std::atomic<std::size_t> readonly_inflight_{0};
   std::atomic<std::size_t> mutating_inflight_{0};
-  std::shared_ptr<PodStreams> pod_streams_;  // pods/log; null: no node agent
+  std::shared_ptr<PodStreams> pod_streams_;  // pods/log, exec, attach, portforward; null: no node agent
 };
 
 ApiServer::ApiServer(TenantContext tenant, ApiServerLimits limits, asio::thread_pool& blocking)

@@ -1,8 +1,10 @@
 #include "apiserver-proxy/pod_streams.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "apiserver-proxy/content.h"
+#include "libs/resource/json_access.h"
 #include "libs/resource/status.h"
 #include "libs/resource/validation.h"
 
@@ -27,7 +29,145 @@ Result<std::optional<std::int64_t>> IntParam(const Query& q, std::string_view ke
 
 http::Headers LogHeaders() { return {{"content-type", "text/plain"}, {"cache-control", "no-cache, private"}}; }
 
+// Every value of `key` in a raw query, decoded as Go's url.ParseQuery does ('+' is a space).
+Result<std::vector<std::string>> QueryValues(std::string_view raw, std::string_view key) {
+  std::vector<std::string> out;
+  while (!raw.empty()) {
+    const std::size_t amp = raw.find('&');
+    std::string_view kv = raw.substr(0, amp);
+    raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
+    if (kv.empty()) continue;
+    const std::size_t eq = kv.find('=');
+    std::string k(kv.substr(0, eq));
+    std::string v(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1));
+    for (auto* s : {&k, &v}) {
+      for (char& c : *s) {
+        if (c == '+') c = ' ';
+      }
+    }
+    auto dk = PercentDecode(k);
+    auto dv = PercentDecode(v);
+    if (!dk || !dv) return resource::BadRequest("invalid query string");
+    if (*dk == key) out.push_back(std::move(*dv));
+  }
+  return out;
+}
+
+// strconv.ParseBool; an absent parameter is false.
+Result<bool> BoolParam(std::string_view raw, std::string_view key) {
+  auto values = QueryValues(raw, key);
+  if (!values) return values.take_error();
+  if (values->empty()) return false;
+  const std::string& v = values->front();
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (v == t) return true;
+  }
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (v == f) return false;
+  }
+  return resource::BadRequest("strconv.ParseBool: parsing " + v::GoQuote(v) + ": invalid syntax");
+}
+
+std::vector<std::string> Names(const nlohmann::json& pod, const char* list) {
+  std::vector<std::string> out;
+  const nlohmann::json& cs = resource::jsonx::Child(resource::jsonx::Child(pod, "spec"), list);
+  if (!cs.is_array()) return out;
+  for (const auto& c : cs) out.push_back(resource::jsonx::Str(c, "name"));
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " ") + n;
+  return out;
+}
+
 }  // namespace
+
+Error NoHostAssigned(const std::string& pod) {
+  return resource::BadRequest("pod " + pod + " does not have a host assigned");
+}
+
+boost::asio::awaitable<void> PodStreams::Connect(std::string, std::string pod, PodConnectOptions, http::Request&,
+                                                 http::ResponseWriter& writer) {
+  co_await writer.Send(ErrorResponse(NoHostAssigned(pod)));
+}
+
+Result<PodConnectOptions> ParsePodConnectOptions(std::string_view subresource, std::string_view raw) {
+  PodConnectOptions o;
+  o.subresource = std::string(subresource);
+  if (subresource == "portforward") {
+    auto values = QueryValues(raw, "ports");
+    if (!values) return values.take_error();
+    for (const std::string& value : *values) {
+      std::string_view list = value;
+      while (!list.empty()) {  // the kubelet also splits on commas
+        const std::size_t comma = list.find(',');
+        std::string_view p = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        unsigned n = 0;
+        auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+        if (p.empty() || ec != std::errc() || ptr != p.data() + p.size() || n > 65535) {
+          return resource::BadRequest("unable to parse port " + v::GoQuote(p) + ": invalid syntax");
+        }
+        if (n == 0) return resource::BadRequest("port " + v::GoQuote(p) + " must be > 0");
+        o.ports.push_back(static_cast<std::uint16_t>(n));
+      }
+    }
+    return o;
+  }
+  auto container = QueryValues(raw, "container");
+  if (!container) return container.take_error();
+  if (!container->empty()) o.container = container->front();
+  auto in = BoolParam(raw, "stdin");
+  auto out = BoolParam(raw, "stdout");
+  auto err = BoolParam(raw, "stderr");
+  auto tty = BoolParam(raw, "tty");
+  for (auto* b : {&in, &out, &err, &tty}) {
+    if (!*b) return b->take_error();
+  }
+  o.use_stdin = *in;
+  o.use_stdout = *out;
+  o.tty = *tty;
+  o.use_stderr = *err && !o.tty;
+  if (subresource == "exec") {
+    auto command = QueryValues(raw, "command");
+    if (!command) return command.take_error();
+    o.command = std::move(*command);
+    if (o.command.empty()) return resource::BadRequest("you must specify at least one command for the container");
+  }
+  if (!o.use_stdin && !o.use_stdout && !*err) {
+    return resource::BadRequest("you must specify at least 1 of stdin, stdout, stderr");
+  }
+  return o;
+}
+
+Status ResolveStreamTarget(const nlohmann::json& pod, const std::string& name, PodConnectOptions& o) {
+  if (o.subresource != "portforward") {
+    const auto app = Names(pod, "containers");
+    const auto init = Names(pod, "initContainers");
+    const auto eph = Names(pod, "ephemeralContainers");
+    if (o.container.empty()) {
+      if (app.size() == 1) {
+        o.container = app[0];
+      } else if (app.empty()) {
+        return resource::BadRequest("a container name must be specified for pod " + name);
+      } else {
+        std::string message = "a container name must be specified for pod " + name + ", choose one of: [" + Join(app) + "]";
+        if (!init.empty()) message += " or one of the init containers: [" + Join(init) + "]";
+        return resource::BadRequest(message);
+      }
+    } else {
+      bool found = false;
+      for (const auto* list : {&app, &init, &eph}) {
+        found = found || std::find(list->begin(), list->end(), o.container) != list->end();
+      }
+      if (!found) return resource::BadRequest("container " + o.container + " is not valid for pod " + name);
+    }
+  }
+  if (resource::jsonx::Str(pod, "spec.nodeName").empty()) return NoHostAssigned(name);
+  return {};
+}
 
 Result<PodLogOptions> ParsePodLogOptions(const Query& q, const std::string& pod) {
   PodLogOptions o;

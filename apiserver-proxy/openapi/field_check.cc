@@ -19,12 +19,17 @@ FieldCheck CheckFields(const OpenApiService* openapi, std::string_view group, st
           "fieldValidation"}});
     return out;
   }
-  if (*mode == resource::FieldValidation::kIgnore || openapi == nullptr) return out;
-  auto tree = openapi->FieldTreeFor(group, version, kind);
-  if (!tree) return out;
+  if (openapi == nullptr) return out;
+  out.tree = openapi->FieldTreeFor(group, version, kind);
+  if (!out.tree) return out;
   resource::FieldIssueOptions options;
   options.strategic_merge_patch = what == FieldCheckBody::kStrategicMergePatch;
-  resource::FieldIssues issues = resource::FindFieldIssues(body, *tree, options);
+  resource::FieldIssues issues = resource::FindFieldIssues(body, *out.tree, options);
+  if (!issues.type_error.empty()) {
+    out.error = resource::BadRequest(resource::CannotBeDecodedMessage(kind, version, issues.type_error));
+    return out;
+  }
+  if (*mode == resource::FieldValidation::kIgnore) return out;
   if (issues.empty()) return out;
   if (*mode == resource::FieldValidation::kStrict) {
     // Objects: the decoder's wording; patches: the strict error of the patched object alone.

@@ -2,6 +2,7 @@
 // `?fieldValidation=` for one write, in one call: the directive, the kind's compiled schema
 // (OpenApiService::FieldTreeFor) and the body give either a ready error (Strict with unknown or
 // duplicate fields → 400; a bad directive → 422) or the Warning header values (Warn).
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "libs/core/error.h"
+#include "libs/resource/field_validation.h"
 
 namespace vkube::apiserver {
 
@@ -21,10 +23,14 @@ enum class FieldCheckBody {
 struct FieldCheck {
   std::optional<Error> error;
   std::vector<std::string> warnings;  // each one value of a `Warning` response header
+  // The kind's schema, to prune unknown fields from what is stored; null without schema.
+  std::shared_ptr<const resource::FieldTree> tree;
 };
 
 // `options_kind` names the request's options type in the 422 for a bad directive: CreateOptions,
-// UpdateOptions or PatchOptions. Ignore, a kind without schema, or a null service: nothing.
+// UpdateOptions or PatchOptions. A value of the wrong JSON type for a built-in field is a 400
+// whatever the directive (kube cannot decode it). Ignore, a kind without schema, or a null
+// service: no field issues.
 FieldCheck CheckFields(const OpenApiService* openapi, std::string_view group, std::string_view version,
                        std::string_view kind, std::string_view directive, std::string_view body, FieldCheckBody what,
                        std::string_view options_kind);

@@ -42,6 +42,7 @@ class FieldTreeCompiler {
     }
     std::uint32_t idx = Allocate();
     if (failed_) return std::nullopt;
+    const std::string short_name = name.substr(name.rfind('.') + 1);  // the Go type's name
     by_ref_.emplace(std::move(name), idx);  // before descending: recursive schemas end here
     // Structural rules hold for a custom resource's own (inline) schema only: what it references
     // (ObjectMeta and its FieldsV1) are built-in Go types.
@@ -50,6 +51,10 @@ class FieldTreeCompiler {
     const bool ok = Fill(idx, *schema, depth + 1);
     mode_ = saved;
     if (!ok) return std::nullopt;
+    auto& node = tree_->nodes_[idx];
+    // resource.Quantity is a string in the schema, but its Go decoder takes numbers too.
+    if (short_name == "Quantity") node.scalar = FieldTree::ScalarType::kAny;
+    if (node.type == NodeType::kObject && node.go_type.empty()) node.go_type = short_name;
     return idx;
   }
 
@@ -98,6 +103,16 @@ class FieldTreeCompiler {
     return idx;
   }
 
+  static FieldTree::ScalarType ScalarTypeOf(const std::string& type, const json& schema) {
+    using T = FieldTree::ScalarType;
+    const std::string format = schema.contains("format") && schema["format"].is_string() ? schema["format"].get<std::string>() : "";
+    if (type == "boolean") return T::kBoolean;
+    if (type == "number") return T::kNumber;
+    if (type == "integer") return format == "int32" ? T::kInt32 : format == "int64" ? T::kInt64 : T::kInteger;
+    if (type == "string" && format != "int-or-string") return T::kString;
+    return T::kAny;
+  }
+
   static bool True(const json& schema, const char* key) {
     auto it = schema.find(key);
     return it != schema.end() && it->is_boolean() && it->get<bool>();
@@ -130,6 +145,12 @@ class FieldTreeCompiler {
     if (True(schema, "x-kubernetes-int-or-string") || schema.contains("oneOf") || schema.contains("anyOf") ||
         type == "string" || type == "integer" || type == "number" || type == "boolean") {
       tree_->nodes_[idx].type = NodeType::kScalar;
+      // Only built-in kinds' Go decoders refuse other JSON types; CRD values are the schema
+      // validator's to judge (with its own messages).
+      if (mode_ == Mode::kBuiltin && !schema.contains("oneOf") && !schema.contains("anyOf") &&
+          !True(schema, "x-kubernetes-int-or-string")) {
+        tree_->nodes_[idx].scalar = ScalarTypeOf(type, schema);
+      }
       return true;
     }
     if (type == "array" || schema.contains("items")) {
@@ -260,13 +281,13 @@ class Walker final : public nlohmann::json_sax<json> {
  public:
   Walker(const FieldTree& tree, FieldIssueOptions options, FieldIssues& out) : tree_(tree), limits_(options), out_(out) {}
 
-  bool null() override { return Scalar(); }
-  bool boolean(bool) override { return Scalar(); }
-  bool number_integer(number_integer_t) override { return Scalar(); }
-  bool number_unsigned(number_unsigned_t) override { return Scalar(); }
-  bool number_float(number_float_t, const string_t&) override { return Scalar(); }
-  bool string(string_t&) override { return Scalar(); }
-  bool binary(binary_t&) override { return Scalar(); }
+  bool null() override { return Scalar(nullptr); }  // null decodes into anything
+  bool boolean(bool) override { return Scalar("bool"); }
+  bool number_integer(number_integer_t) override { return Scalar("number"); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar("number"); }
+  bool number_float(number_float_t, const string_t&) override { return Scalar("number"); }
+  bool string(string_t&) override { return Scalar("string"); }
+  bool binary(binary_t&) override { return Scalar(nullptr); }
 
   bool start_object(std::size_t) override { return Open(false); }
   bool end_object() override { return Close(); }
@@ -334,6 +355,7 @@ class Walker final : public nlohmann::json_sax<json> {
       return true;
     }
     std::int64_t node = BeginValue();
+    CheckType(node, is_array ? "array" : "object");
     // Nothing below an unchecked value (or below the depth limit) is looked at: count the
     // nesting instead of keeping frames and paths.
     if (node == kSkip || stack_.size() >= limits_.max_depth) {
@@ -383,9 +405,59 @@ class Walker final : public nlohmann::json_sax<json> {
     return idx;
   }
 
-  bool Scalar() {
-    if (skip_depth_ == 0) BeginValue();
+  // `json_type` is Go's name of the JSON value ("string", "number"...); nullptr: fits anything.
+  bool Scalar(const char* json_type) {
+    if (skip_depth_ == 0) CheckType(BeginValue(), json_type);
     return true;
+  }
+
+  static const char* GoTypeName(FieldTree::ScalarType t) {
+    switch (t) {
+      case FieldTree::ScalarType::kString: return "string";
+      case FieldTree::ScalarType::kInt32: return "int32";
+      case FieldTree::ScalarType::kInt64: return "int64";
+      case FieldTree::ScalarType::kInteger: return "int";
+      case FieldTree::ScalarType::kNumber: return "float64";
+      case FieldTree::ScalarType::kBoolean: return "bool";
+      case FieldTree::ScalarType::kAny: break;
+    }
+    return nullptr;
+  }
+
+  static bool Fits(FieldTree::ScalarType t, std::string_view json_type) {
+    switch (t) {
+      case FieldTree::ScalarType::kString: return json_type == "string";
+      case FieldTree::ScalarType::kBoolean: return json_type == "bool";
+      case FieldTree::ScalarType::kAny: return true;
+      default: return json_type == "number";
+    }
+  }
+
+  // Go's UnmarshalTypeError: `json: cannot unmarshal string into Go struct field
+  // DeploymentSpec.spec.replicas of type int32` (the field path without array indexes).
+  void CheckType(std::int64_t node, const char* json_type) {
+    if (node < 0 || json_type == nullptr || !out_.type_error.empty()) return;
+    const auto& n = tree_.node(static_cast<std::uint32_t>(node));
+    if (n.type != FieldTree::NodeType::kScalar || Fits(n.scalar, json_type)) return;
+    std::string go_struct;
+    for (auto it = stack_.rbegin(); it != stack_.rend() && go_struct.empty(); ++it) {
+      if (it->node >= 0 && !it->is_array) go_struct = tree_.node(static_cast<std::uint32_t>(it->node)).go_type;
+    }
+    std::string field;
+    for (std::size_t i = 0; i < path_.size() && field.size() < limits_.max_path_bytes; ++i) {
+      if (path_[i] == '[') {
+        while (i < path_.size() && path_[i] != ']') ++i;
+        continue;
+      }
+      field.push_back(path_[i]);
+    }
+    out_.type_error = std::string("json: cannot unmarshal ") + json_type;
+    if (go_struct.empty()) {
+      out_.type_error += " into Go value";
+    } else {
+      out_.type_error += " into Go struct field " + go_struct + "." + field;
+    }
+    out_.type_error += std::string(" of type ") + GoTypeName(n.scalar);
   }
 
   void Report(const char* what) {
@@ -413,6 +485,58 @@ FieldIssues FindFieldIssues(std::string_view json_body, const FieldTree& tree, F
   if (tree.size() == 0) return out;
   Walker w(tree, limits, out);
   json::sax_parse(json_body.begin(), json_body.end(), &w, nlohmann::detail::input_format_t::json, true);
+  return out;
+}
+
+namespace {
+
+void Prune(json& value, const FieldTree& tree, std::uint32_t idx, std::size_t depth, std::size_t max_depth) {
+  if (depth >= max_depth) return;
+  const auto& n = tree.node(idx);
+  switch (n.type) {
+    case FieldTree::NodeType::kObject:
+      if (!value.is_object()) return;
+      for (auto it = value.begin(); it != value.end();) {
+        auto f = n.fields.find(std::string_view(it.key()));
+        if (f == n.fields.end()) {
+          if (n.allow_unknown) {
+            ++it;
+          } else {
+            it = value.erase(it);
+          }
+          continue;
+        }
+        Prune(it.value(), tree, f->second, depth + 1, max_depth);
+        ++it;
+      }
+      return;
+    case FieldTree::NodeType::kMap:
+      if (!value.is_object()) return;
+      for (auto& v : value) Prune(v, tree, n.child, depth + 1, max_depth);
+      return;
+    case FieldTree::NodeType::kArray:
+      if (!value.is_array()) return;
+      for (auto& v : value) Prune(v, tree, n.child, depth + 1, max_depth);
+      return;
+    default: return;  // scalars, free-form and opaque values keep everything
+  }
+}
+
+}  // namespace
+
+void PruneUnknownFields(json& obj, const FieldTree& tree, std::size_t max_depth) {
+  if (tree.size() == 0) return;
+  Prune(obj, tree, tree.root(), 0, max_depth);
+}
+
+std::string CannotBeDecodedMessage(std::string_view kind, std::string_view version, std::string_view type_error) {
+  std::string out(kind);
+  out += " in version ";
+  AppendQuoted(out, version);
+  out += " cannot be handled as a ";
+  out += kind;
+  out += ": ";
+  out += type_error;
   return out;
 }
 

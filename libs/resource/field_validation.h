@@ -49,9 +49,14 @@ class FieldTree {
     kFree,    // free-form (x-kubernetes-preserve-unknown-fields): only duplicates are reported
     kRaw,     // opaque (RawExtension, FieldsV1): nothing below is checked
   };
+  // What a kScalar of a built-in kind decodes into; anything else is a decode error in kube
+  // (`json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`).
+  enum class ScalarType : std::uint8_t { kAny, kString, kInt32, kInt64, kInteger, kNumber, kBoolean };
   struct Node {
     NodeType type = NodeType::kRaw;
+    ScalarType scalar = ScalarType::kAny;                 // kScalar of a built-in kind only
     bool allow_unknown = false;                           // kObject + preserve-unknown-fields
+    std::string go_type;                                  // kObject: the Go struct's name, for decode errors
     std::map<std::string, std::uint32_t, std::less<>> fields;  // kObject
     std::uint32_t child = 0;                              // kMap / kArray
   };
@@ -97,6 +102,9 @@ struct FieldIssues {
   std::vector<std::string> messages;
   bool truncated = false;     // more than max_issues were found
   bool parse_error = false;   // the body is not JSON (the decoder reports that, not this check)
+  // The first value of the wrong JSON type for a built-in field, as Go's decoder words it. kube
+  // refuses such a body whatever the fieldValidation directive (it cannot be decoded at all).
+  std::string type_error;
   bool empty() const { return messages.empty(); }
 };
 
@@ -104,6 +112,13 @@ struct FieldIssues {
 // For a merge or strategic merge patch body this finds the unknown fields the patch would add;
 // a JSON patch (RFC 6902) has no object shape: check the patched object instead.
 FieldIssues FindFieldIssues(std::string_view json_body, const FieldTree& tree, FieldIssueOptions options = {});
+
+// Removes from `obj` every field `tree` does not know, as kube's decoder drops unknown fields of
+// built-in kinds and prunes custom resources to their structural schema. Stops at `max_depth`.
+void PruneUnknownFields(nlohmann::json& obj, const FieldTree& tree, std::size_t max_depth = 512);
+
+// `<Kind> in version "<v>" cannot be handled as a <Kind>: <type error>` (400 BadRequest).
+std::string CannotBeDecodedMessage(std::string_view kind, std::string_view version, std::string_view type_error);
 
 // Strict: `strict decoding error: unknown field "spec.foo", duplicate field "x"`. kube-apiserver
 // wraps it as a 400 BadRequest with message

@@ -185,6 +185,42 @@ TEST_F(FieldValidationTest, ParseErrorsAreFlagged) {
   EXPECT_EQ(issues.messages, (std::vector<std::string>{R"(unknown field "foo")"}));
 }
 
+TEST_F(FieldValidationTest, WrongScalarTypesAreGoDecodeErrors) {
+  auto tree = FieldTree::Compile("core.Pod", Lookup());
+  ASSERT_NE(tree, nullptr);
+  auto issues = FindFieldIssues(R"({"spec":{"containers":[{"name":"c","ports":[{"containerPort":"eighty"}]}]}})", *tree);
+  EXPECT_EQ(issues.type_error,
+            "json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort "
+            "of type int");
+  EXPECT_TRUE(issues.messages.empty());
+  issues = FindFieldIssues(R"({"metadata":{"name":{"a":1}}})", *tree);
+  EXPECT_EQ(issues.type_error, "json: cannot unmarshal object into Go struct field ObjectMeta.metadata.name of type string");
+  // Quantities and int-or-strings take numbers and strings; null fits anything.
+  issues = FindFieldIssues(R"({"metadata":{"name":null},"spec":{"containers":[{"name":"c",
+      "resources":{"limits":{"cpu":1,"memory":"1Gi"}},"ports":[{"targetPort":8080},{"targetPort":"http"}]}]}})",
+                           *tree);
+  EXPECT_EQ(issues.type_error, "");
+  EXPECT_EQ(CannotBeDecodedMessage("Pod", "v1", "json: x"), R"(Pod in version "v1" cannot be handled as a Pod: json: x)");
+}
+
+TEST_F(FieldValidationTest, CustomResourceValuesAreNotTypeChecked) {
+  auto tree = FieldTree::CompileSchema(json::parse(R"({"type":"object","properties":{"spec":{"type":"object",
+      "properties":{"size":{"type":"integer"}}}}})"),
+                                       Lookup());
+  ASSERT_NE(tree, nullptr);
+  EXPECT_EQ(FindFieldIssues(R"({"spec":{"size":"big"}})", *tree).type_error, "");
+}
+
+TEST_F(FieldValidationTest, PruningDropsWhatTheSchemaDoesNotKnow) {
+  auto tree = FieldTree::Compile("core.Pod", Lookup());
+  ASSERT_NE(tree, nullptr);
+  json pod = json::parse(R"({"apiVersion":"v1","foo":1,"metadata":{"name":"a","labels":{"any":"x"}},
+      "spec":{"containers":[{"name":"c","bogus":true}],"extra":{"kept":1},"anything":{"kept":{"deep":1}}}})");
+  PruneUnknownFields(pod, *tree);
+  EXPECT_EQ(pod, json::parse(R"({"apiVersion":"v1","metadata":{"name":"a","labels":{"any":"x"}},
+      "spec":{"containers":[{"name":"c"}],"extra":{"kept":1},"anything":{"kept":{"deep":1}}}})"));
+}
+
 TEST_F(FieldValidationTest, KubeMessageForms) {
   FieldIssues issues;
   issues.messages = {R"(unknown field "spec.foo")", R"(duplicate field "metadata.name")"};
