@@ -293,6 +293,11 @@ json TranslateDependent(const json& vobj, const PodTranslateOptions& o) {
   for (const char* field : {"data", "binaryData", "stringData", "type", "immutable"}) {
     if (vobj.contains(field)) out[field] = vobj[field];
   }
+  if (Str(out, "type") == "kubernetes.io/service-account-token") {
+    // The host's token controller would treat it as a token of a host service account (and
+    // delete it, that account being absent): on the host it is plain data.
+    out["type"] = "Opaque";
+  }
   if (kind == "PersistentVolumeClaim") {
     json spec = Sub(vobj, "spec");
     spec.erase("volumeName");  // a tenant cannot pick (or see) the host's volumes

@@ -128,6 +128,9 @@ TEST(PodTranslator, DependentsKeepDataAndTranslateIdentity) {
   EXPECT_EQ(h["metadata"]["name"], "cfg-x-prod-x-team-a");
   EXPECT_EQ(h["data"]["a"], "1");
   EXPECT_EQ(h["metadata"]["annotations"]["vkube.dev/object-kind"], "ConfigMap");
+  json token = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"type", "kubernetes.io/service-account-token"},
+                {"metadata", {{"name", "t"}, {"namespace", "prod"}}}, {"data", {{"token", "eA=="}}}};
+  EXPECT_EQ(TranslateDependent(token, kOpts)["type"], "Opaque");
   json pvc = {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"},
               {"metadata", {{"name", "data"}, {"namespace", "prod"}}},
               {"spec", {{"volumeName", "pv-1"}, {"accessModes", {"ReadWriteOnce"}}}}};
