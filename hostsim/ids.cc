@@ -1,22 +1,10 @@
 #include "hostsim/ids.h"
 
-#include <openssl/evp.h>
+#include "libs/pki/digest.h"
 
 namespace vkube::hostsim {
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
-}
+std::string Sha256Hex(std::string_view data) { return pki::Sha256Hex(data); }
 
 std::string UuidFrom(std::string_view seed) {
   const std::string h = Sha256Hex(seed);

@@ -550,14 +550,7 @@ std::string StrictDecodingError(const FieldIssues& issues) {
 }
 
 std::string CannotBeHandledMessage(std::string_view kind, std::string_view version, const FieldIssues& issues) {
-  std::string out(kind);
-  out += " in version ";
-  AppendQuoted(out, version);
-  out += " cannot be handled as a ";
-  out += kind;
-  out += ": ";
-  out += StrictDecodingError(issues);
-  return out;
+  return CannotBeDecodedMessage(kind, version, StrictDecodingError(issues));
 }
 
 std::string WarningHeaderValue(std::string_view message) {

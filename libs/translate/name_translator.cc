@@ -1,20 +1,11 @@
 #include "libs/translate/name_translator.h"
 
-#include <openssl/evp.h>
+#include "libs/pki/digest.h"
 
 namespace vkube::translate {
 
 std::string HexSha256(std::string_view text, std::size_t digits) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xf]);
-  }
+  std::string out = pki::Sha256Hex(text);
   if (digits < out.size()) out.resize(digits);
   return out;
 }

@@ -130,6 +130,16 @@ class VkubeServer:
         return int(code or 0), body
 
 
+def wait_for(test, predicate, timeout=10, what="condition"):
+    """Polls `predicate` every 50 ms; fails `test` after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    test.fail(f"timed out waiting for {what}")
+
+
 class ServerTestCase(unittest.TestCase):
     """A fresh vkube per test class."""
 
@@ -151,9 +161,4 @@ class ServerTestCase(unittest.TestCase):
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
     def wait_for(self, predicate, timeout=10, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        self.fail(f"timed out waiting for {what}")
+        wait_for(self, predicate, timeout, what)
