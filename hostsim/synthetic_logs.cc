@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 
+#include "hostsim/pod_connect.h"
 #include "libs/resource/json_access.h"
 #include "libs/resource/status.h"
 #include "libs/resource/validation.h"
@@ -297,6 +298,11 @@ asio::awaitable<Result<std::shared_ptr<apiserver::ChunkStream>>> SyntheticPodStr
                                                                                            std::string pod,
                                                                                            PodLogOptions options) {
   co_return Open(ns, pod, options);
+}
+
+asio::awaitable<void> SyntheticPodStreams::Connect(std::string ns, std::string pod, apiserver::PodConnectOptions options,
+                                                  http::Request& request, http::ResponseWriter& writer) {
+  co_await ServePodConnect(*objects_, *this, std::move(ns), std::move(pod), std::move(options), request, writer);
 }
 
 }  // namespace vkube::hostsim

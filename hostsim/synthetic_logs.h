@@ -34,6 +34,9 @@ class SyntheticPodStreams final : public apiserver::PodStreams {
 
   boost::asio::awaitable<Result<std::shared_ptr<apiserver::ChunkStream>>> Logs(
       std::string ns, std::string pod, apiserver::PodLogOptions options) override;
+  // exec, attach and portforward of the simulated containers (pod_connect.h).
+  boost::asio::awaitable<void> Connect(std::string ns, std::string pod, apiserver::PodConnectOptions options,
+                                       http::Request& request, http::ResponseWriter& writer) override;
 
   // Line `k` of a run (without the newline), as printed at `at`.
   static std::string Line(const std::string& pod, const std::string& container, std::int64_t k, SystemTime at);
