@@ -130,26 +130,23 @@ bool HeaderHasToken(const http::Request& r, std::string_view name, std::string_v
   return false;
 }
 
-// ---- exec / attach over the remotecommand WebSocket protocol -------------------------------------
+// ---- exec / attach: the process's side, common to both transports ---------------------------------
 
-class ChannelSession final : public ProcessIo {
+// A remotecommand session as the simulated process sees it: stdout/stderr out, stdin in (buffered
+// with a bound: a process that does not read holds the client back), the status at the end.
+class RemoteSession : public ProcessIo {
  public:
-  ChannelSession(ws::Connection& conn, bool v5, const PodConnectOptions& o, const ConnectLimits& limits)
-      : ws_(conn),
-        v5_(v5),
-        o_(o),
-        limits_(limits),
-        stdin_wake_(conn.stream().get_executor(), asio::steady_timer::time_point::max()),
-        drained_(conn.stream().get_executor(), asio::steady_timer::time_point::max()) {}
+  RemoteSession(asio::any_io_executor ex, const PodConnectOptions& o, const ConnectLimits& limits)
+      : o_(o), limits_(limits), stdin_wake_(ex, kNever), drained_(ex, kNever) {}
 
   asio::awaitable<bool> Stdout(std::string data) override {
     if (!o_.use_stdout) co_return !gone_;
-    co_return co_await Send(kChannelStdout, data);
+    co_return co_await Send(kChannelStdout, std::move(data));
   }
   asio::awaitable<bool> Stderr(std::string data) override {
-    if (o_.tty) co_return co_await Send(kChannelStdout, data);  // one stream with a terminal
+    if (o_.tty) co_return co_await Send(kChannelStdout, std::move(data));  // one stream with a terminal
     if (!o_.use_stderr) co_return !gone_;
-    co_return co_await Send(kChannelStderr, data);
+    co_return co_await Send(kChannelStderr, std::move(data));
   }
   asio::awaitable<std::optional<std::string>> Stdin() override {
     while (stdin_.empty() && !stdin_eof_) co_await stdin_wake_.async_wait(kTuple);
@@ -161,40 +158,9 @@ class ChannelSession final : public ProcessIo {
     co_return std::optional<std::string>(std::move(out));
   }
 
-  // Client → server until the connection ends: stdin, resize (ignored), v5 close signals.
-  asio::awaitable<void> ReadLoop() {
-    ws::Message m;
-    while (!co_await ws_.Read(m)) {
-      auto f = ParseChannelFrame(m.data);
-      if (!f) continue;
-      if (f->channel == kChannelStdin && o_.use_stdin && !stdin_eof_) {
-        if (f->payload.empty()) continue;
-        buffered_ += f->payload.size();
-        stdin_.emplace_back(f->payload);
-        stdin_wake_.cancel();
-        // A process that does not read holds the client back (bounded memory).
-        while (buffered_ > limits_.max_stdin_buffered && !stdin_eof_) co_await drained_.async_wait(kTuple);
-      } else if (v5_ && f->channel == kChannelClose && !f->payload.empty() &&
-                 static_cast<std::uint8_t>(f->payload[0]) == kChannelStdin) {
-        EndStdin();
-      }
-    }
-    gone_ = true;
-    EndStdin();
-    if (on_gone_) on_gone_();
-  }
-
-  // The session's last words: the status on the error channel, then the close handshake (the
-  // reader sees the client's answer; a client that never answers is dropped after close_timeout).
-  asio::awaitable<void> Finish(std::string status) {
-    if (gone_) co_return;
-    co_await Send(kChannelError, status);
-    co_await ws_.SendClose(ws::kCloseNormal);
-    http::StreamLimits quick;
-    quick.idle_timeout = limits_.close_timeout;
-    quick.write_timeout = limits_.close_timeout;
-    ws_.stream().set_limits(quick);
-  }
+  // The session's last words: the status (metav1.Status JSON) on the error channel, then the end
+  // of the session as the transport has it.
+  virtual asio::awaitable<void> Finish(std::string status) = 0;
 
   void EndStdin() {
     stdin_eof_ = true;
@@ -202,26 +168,35 @@ class ChannelSession final : public ProcessIo {
     drained_.cancel();
   }
   bool gone() const { return gone_; }
+  bool closed() const override { return gone_; }
   void on_gone(std::function<void()> fn) { on_gone_ = std::move(fn); }
 
- private:
-  asio::awaitable<bool> Send(std::uint8_t channel, std::string_view data) {
-    if (gone_) co_return false;
-    // A named frame and result: GCC 12 mishandles temporaries in a co_await inside a condition.
-    const std::string frame = ChannelFrame(channel, data);
-    const error_code ec = co_await ws_.Write(ws::Opcode::kBinary, frame);
-    if (ec) {
-      gone_ = true;
-      EndStdin();
-      co_return false;
-    }
-    co_return true;
+ protected:
+  static constexpr auto kNever = asio::steady_timer::time_point::max();
+
+  // One chunk out on a remotecommand channel (stdout, stderr, error); false once the client is gone.
+  virtual asio::awaitable<bool> Send(std::uint8_t channel, std::string data) = 0;
+
+  // Stdin bytes from the client; waits while too much is buffered.
+  asio::awaitable<void> PushStdin(std::string_view data) {
+    if (!o_.use_stdin || stdin_eof_ || data.empty()) co_return;
+    buffered_ += data.size();
+    stdin_.emplace_back(data);
+    stdin_wake_.cancel();
+    while (buffered_ > limits_.max_stdin_buffered && !stdin_eof_) co_await drained_.async_wait(kTuple);
+  }
+  // The client left (or the connection failed): the process sees stdin end and output fail.
+  void Gone() {
+    if (gone_) return;
+    gone_ = true;
+    EndStdin();
+    if (on_gone_) on_gone_();
   }
 
-  ws::Connection& ws_;
-  const bool v5_;
   const PodConnectOptions& o_;
   const ConnectLimits& limits_;
+
+ private:
   std::deque<std::string> stdin_;
   std::size_t buffered_ = 0;
   bool stdin_eof_ = false;
@@ -231,32 +206,37 @@ class ChannelSession final : public ProcessIo {
   asio::steady_timer drained_;
 };
 
-asio::awaitable<void> RunExec(ChannelSession& s, std::vector<std::string> argv, ProcessContext ctx) {
+asio::awaitable<void> RunExec(RemoteSession& s, std::vector<std::string> argv, ProcessContext ctx) {
   const std::vector<std::string> shown = argv;
   const int code = co_await RunSimulatedCommand(std::move(argv), ctx, s);
   co_await s.Finish(ExitStatusJson(code, shown));
 }
 
-asio::awaitable<void> PumpOutput(ChannelSession& s, std::shared_ptr<apiserver::ChunkStream> out) {
+asio::awaitable<void> PumpOutput(RemoteSession& s, std::shared_ptr<apiserver::ChunkStream> out) {
   for (;;) {
     std::optional<std::string> chunk = co_await out->Next();
-    if (!chunk || !co_await s.Stdout(std::move(*chunk))) break;
+    if (!chunk) break;
+    const bool more = co_await s.Stdout(std::move(*chunk));  // (never co_await in a || operand: GCC 12)
+    if (!more) break;
   }
   s.EndStdin();  // the main process ended: its stdin with it
 }
 
-asio::awaitable<void> EchoStdin(ChannelSession& s) {
+asio::awaitable<void> EchoStdin(RemoteSession& s) {
   for (;;) {
     std::optional<std::string> in = co_await s.Stdin();
-    if (!in || !co_await s.Stdout(std::move(*in))) break;
+    if (!in) break;
+    const bool more = co_await s.Stdout(std::move(*in));
+    if (!more) break;
   }
 }
 
-asio::awaitable<void> RunAttach(ChannelSession& s, std::shared_ptr<apiserver::ChunkStream> out, bool echo_stdin) {
+asio::awaitable<void> RunAttach(RemoteSession& s, std::shared_ptr<apiserver::ChunkStream> out, bool echo_stdin) {
   std::weak_ptr<apiserver::ChunkStream> weak = out;
   s.on_gone([weak] {
     if (auto o = weak.lock()) o->Cancel();
   });
+  if (s.gone()) out->Cancel();
   if (echo_stdin) {
     asio::awaitable<void> pump = PumpOutput(s, out);  // named: no temporaries in the co_await (GCC 12)
     asio::awaitable<void> echo = EchoStdin(s);
@@ -267,6 +247,171 @@ asio::awaitable<void> RunAttach(ChannelSession& s, std::shared_ptr<apiserver::Ch
   s.on_gone(nullptr);
   co_await s.Finish(ExitStatusJson(0, {}));
 }
+
+// ---- exec / attach over the remotecommand WebSocket protocol (v5, v4) -----------------------------
+
+class ChannelSession final : public RemoteSession {
+ public:
+  ChannelSession(ws::Connection& conn, bool v5, const PodConnectOptions& o, const ConnectLimits& limits)
+      : RemoteSession(conn.stream().get_executor(), o, limits), ws_(conn), v5_(v5) {}
+
+  // Client → server until the connection ends: stdin, resize (ignored), v5 close signals.
+  asio::awaitable<void> ReadLoop() {
+    ws::Message m;
+    while (!co_await ws_.Read(m)) {
+      auto f = ParseChannelFrame(m.data);
+      if (!f) continue;
+      if (f->channel == kChannelStdin) {
+        co_await PushStdin(f->payload);
+      } else if (v5_ && f->channel == kChannelClose && !f->payload.empty() &&
+                 static_cast<std::uint8_t>(f->payload[0]) == kChannelStdin) {
+        EndStdin();
+      }
+    }
+    Gone();
+  }
+
+  // The status, then the close handshake (the reader sees the client's answer; a client that never
+  // answers is dropped after close_timeout).
+  asio::awaitable<void> Finish(std::string status) override {
+    if (gone()) co_return;
+    co_await Send(kChannelError, std::move(status));
+    co_await ws_.SendClose(ws::kCloseNormal);
+    http::StreamLimits quick;
+    quick.idle_timeout = limits_.close_timeout;
+    quick.write_timeout = limits_.close_timeout;
+    ws_.stream().set_limits(quick);
+  }
+
+ private:
+  asio::awaitable<bool> Send(std::uint8_t channel, std::string data) override {
+    if (gone()) co_return false;
+    // A named frame and result: GCC 12 mishandles temporaries in a co_await inside a condition.
+    const std::string frame = ChannelFrame(channel, data);
+    const error_code ec = co_await ws_.Write(ws::Opcode::kBinary, frame);
+    if (ec) {
+      Gone();
+      co_return false;
+    }
+    co_return true;
+  }
+
+  ws::Connection& ws_;
+  const bool v5_;
+};
+
+// ---- exec / attach over SPDY/3.1 (v4.channel.k8s.io; kubectl with WebSockets off) ----------------
+
+// The client opens one stream per channel (header streamType: error, stdin, stdout, stderr,
+// resize); the process starts once every stream the options ask for exists, as the kubelet waits.
+class SpdySession final : public RemoteSession, public spdy::StreamHandler {
+ public:
+  SpdySession(spdy::Session& session, const PodConnectOptions& o, const ConnectLimits& limits)
+      : RemoteSession(session.stream().get_executor(), o, limits),
+        session_(session),
+        ready_wake_(session.stream().get_executor(), kNever) {}
+
+  asio::awaitable<void> OnStream(std::uint32_t id, const http::Headers& headers, bool fin) override {
+    std::string type;
+    for (const auto& h : headers) {
+      if (h.name == "streamtype") type = h.value;
+    }
+    std::uint32_t* slot = Slot(type);
+    if (slot == nullptr || *slot != 0) {  // unknown or repeated: refused, as the kubelet does
+      co_await session_.Reset(id, spdy::kProtocolError);
+      co_return;
+    }
+    *slot = id;
+    if (type == "stdin" && fin) EndStdin();
+    if (Ready()) ready_wake_.cancel();
+  }
+
+  asio::awaitable<void> OnData(std::uint32_t id, std::string_view data, bool fin) override {
+    if (id != stdin_) co_return;  // resize: ignored (no terminal to size); nothing else is read
+    co_await PushStdin(data);
+    if (fin) EndStdin();
+  }
+
+  void OnReset(std::uint32_t id) override {
+    if (id == stdin_) EndStdin();
+    if (id == error_ || id == stdout_ || id == stderr_) Gone();  // nobody reads the results any more
+  }
+
+  // Until the session ends (the client's GOAWAY or EOF, an error, a protocol violation).
+  asio::awaitable<void> ReadLoop() {
+    co_await session_.Run(*this);
+    Gone();
+    ready_wake_.cancel();
+  }
+
+  // The streams the options need, within the kubelet's stream creation timeout.
+  asio::awaitable<bool> WaitReady() {
+    asio::steady_timer deadline(session_.stream().get_executor(), limits_.stream_creation_timeout);
+    ready_wake_.expires_at(kNever);
+    auto* wake = &ready_wake_;
+    deadline.async_wait([wake](const error_code& ec) {
+      if (!ec) wake->cancel();
+    });
+    while (!Ready() && !gone() && deadline.expiry() > asio::steady_timer::clock_type::now()) {
+      co_await ready_wake_.async_wait(kTuple);
+    }
+    deadline.cancel();
+    co_return Ready() && !gone();
+  }
+
+  // Output streams end (FIN), the status goes on the error stream and it ends too (the client reads
+  // it to EOF); then the client closes the connection, or is dropped after close_timeout.
+  asio::awaitable<void> Finish(std::string status) override {
+    if (gone()) co_return;
+    if (stdout_ != 0) co_await session_.SendData(stdout_, "", true);
+    if (stderr_ != 0) co_await session_.SendData(stderr_, "", true);
+    if (error_ != 0) co_await session_.SendData(error_, status, true);
+    Close();
+  }
+
+  // The connection ends now (the reader returns).
+  void Drop() { session_.stream().Close(); }
+
+  // A client that does not hang up is dropped after close_timeout.
+  void Close() {
+    http::StreamLimits quick;
+    quick.idle_timeout = limits_.close_timeout;
+    quick.write_timeout = limits_.close_timeout;
+    session_.stream().set_limits(quick);
+  }
+
+ private:
+  std::uint32_t* Slot(const std::string& type) {
+    if (type == "error") return &error_;
+    if (type == "stdin" && o_.use_stdin) return &stdin_;
+    if (type == "stdout" && o_.use_stdout) return &stdout_;
+    if (type == "stderr" && o_.use_stderr) return &stderr_;
+    if (type == "resize" && o_.tty) return &resize_;
+    return nullptr;
+  }
+  bool Ready() const {
+    return error_ != 0 && (!o_.use_stdin || stdin_ != 0) && (!o_.use_stdout || stdout_ != 0) &&
+           (!o_.use_stderr || stderr_ != 0);  // resize is optional (older clients)
+  }
+
+  asio::awaitable<bool> Send(std::uint8_t channel, std::string data) override {
+    if (gone()) co_return false;
+    std::uint32_t id = error_;
+    if (channel == kChannelStdout) id = stdout_;
+    if (channel == kChannelStderr) id = stderr_;
+    if (id == 0) co_return true;
+    const error_code ec = co_await session_.SendData(id, data, false);
+    if (ec) {
+      Gone();
+      co_return false;
+    }
+    co_return true;
+  }
+
+  spdy::Session& session_;
+  asio::steady_timer ready_wake_;
+  std::uint32_t error_ = 0, stdin_ = 0, stdout_ = 0, stderr_ = 0, resize_ = 0;
+};
 
 // ---- the simulated HTTP server behind every declared port ----------------------------------------
 
@@ -501,6 +646,29 @@ asio::awaitable<void> PortForward(const json& pod, PodConnectOptions o, http::Re
   co_await RunSpdyPortForward(*stream, target, limits);
 }
 
+// The process of an exec (the command) or an attach (the container's main process).
+asio::awaitable<void> RunProcess(RemoteSession& s, const PodConnectOptions& o, ProcessContext ctx,
+                                 std::shared_ptr<apiserver::ChunkStream> output, bool echo_stdin) {
+  if (o.subresource == "exec") {
+    std::vector<std::string> argv = o.command;
+    co_await RunExec(s, std::move(argv), std::move(ctx));
+  } else {
+    co_await RunAttach(s, std::move(output), echo_stdin);
+  }
+}
+
+asio::awaitable<void> RunSpdyProcess(SpdySession& s, const PodConnectOptions& o, ProcessContext ctx,
+                                     std::shared_ptr<apiserver::ChunkStream> output, bool echo_stdin) {
+  const bool ready = co_await s.WaitReady();
+  if (!ready) {
+    // The kubelet gives up on a client that does not open its streams: the connection ends.
+    if (output) output->Cancel();
+    s.Drop();
+    co_return;
+  }
+  co_await RunProcess(s, o, std::move(ctx), std::move(output), echo_stdin);
+}
+
 }  // namespace
 
 asio::awaitable<void> ServePodConnect(const registry::GenericRegistry& objects, const SyntheticPodStreams& logs,
@@ -523,14 +691,19 @@ asio::awaitable<void> ServePodConnect(const registry::GenericRegistry& objects, 
     co_return co_await w.Send(KubeletError(
         500, "rpc error: code = Unknown desc = failed to exec in container: container is in CONTAINER_EXITED state"));
   }
-  if (!ws::IsWebSocketRequest(req)) {
-    // kubectl falls back to SPDY only when a WebSocket upgrade was refused.
-    co_return co_await w.Send(KubeletError(400, "unable to upgrade: this node serves " + o.subresource +
-                                                    " over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only"));
+  const bool websocket = ws::IsWebSocketRequest(req);
+  std::optional<std::string> protocol;
+  if (websocket) {
+    protocol = ChooseStreamProtocol(ws::OfferedProtocols(req));
+  } else if (HeaderHasToken(req, "upgrade", "SPDY/3.1")) {
+    // SPDY (kubectl with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false, older clients): v4 only, the
+    // version whose error stream carries a metav1.Status (exit codes).
+    if (HeaderHasToken(req, "x-stream-protocol-version", kStreamV4)) protocol = std::string(kStreamV4);
+  } else {
+    co_return co_await w.Send(KubeletError(400, "Upgrade request required"));
   }
-  std::optional<std::string> protocol = ChooseStreamProtocol(ws::OfferedProtocols(req));
   if (!protocol) {
-    co_return co_await w.Send(KubeletError(400, "unable to upgrade: unable to negotiate protocol: server supports [" +
+    co_return co_await w.Send(KubeletError(403, "unable to upgrade: unable to negotiate protocol: server supports [" +
                                                     std::string(kStreamV5) + " " + std::string(kStreamV4) + "]"));
   }
   // Attach follows the container's output from now on (what a freshly attached terminal sees).
@@ -544,25 +717,31 @@ asio::awaitable<void> ServePodConnect(const registry::GenericRegistry& objects, 
     if (!opened) co_return co_await w.Send(KubeletError(500, opened.error().message));
     output = std::move(*opened);
   }
-  std::unique_ptr<http::UpgradedStream> stream = co_await http::AcceptUpgrade(req, ws::SwitchingProtocols(req, *protocol));
+  http::Response switching = SpdySwitch(*protocol);  // (no ?: in a coroutine: GCC 12)
+  if (websocket) switching = ws::SwitchingProtocols(req, *protocol);
+  std::unique_ptr<http::UpgradedStream> stream = co_await http::AcceptUpgrade(req, std::move(switching));
   if (!stream) co_return co_await w.Send(KubeletError(400, "Upgrade request required"));
-  ws::Limits wl;
-  wl.max_message_bytes = limits.max_message_bytes;
-  wl.close_timeout = limits.close_timeout;
-  ws::Connection conn(*stream, ws::Role::kServer, wl);
-  ChannelSession session(conn, *protocol == kStreamV5, o, limits);
-  // Both halves as named awaitables: no temporaries inside the co_await expression (GCC 12).
-  asio::awaitable<void> reader = session.ReadLoop();
-  if (o.subresource == "exec") {
-    std::vector<std::string> argv = o.command;
-    ProcessContext ctx = ContextOf(pod, *container);
-    asio::awaitable<void> process = RunExec(session, std::move(argv), std::move(ctx));
+  ProcessContext ctx = ContextOf(pod, *container);
+  const bool echo = o.use_stdin && jsonx::Bool(*container, "stdin");
+  if (websocket) {
+    ws::Limits wl;
+    wl.max_message_bytes = limits.max_message_bytes;
+    wl.close_timeout = limits.close_timeout;
+    ws::Connection conn(*stream, ws::Role::kServer, wl);
+    ChannelSession session(conn, *protocol == kStreamV5, o, limits);
+    // Both halves as named awaitables: no temporaries inside the co_await expression (GCC 12).
+    asio::awaitable<void> reader = session.ReadLoop();
+    asio::awaitable<void> process = RunProcess(session, o, std::move(ctx), output, echo);
     co_await (std::move(reader) && std::move(process));
-  } else {
-    const bool echo = o.use_stdin && jsonx::Bool(*container, "stdin");
-    asio::awaitable<void> process = RunAttach(session, output, echo);
-    co_await (std::move(reader) && std::move(process));
+    co_return;
   }
+  spdy::Limits sl;
+  sl.max_frame_bytes = limits.max_message_bytes;
+  spdy::Session conn(*stream, sl);
+  SpdySession session(conn, o, limits);
+  asio::awaitable<void> reader = session.ReadLoop();
+  asio::awaitable<void> process = RunSpdyProcess(session, o, std::move(ctx), output, echo);
+  co_await (std::move(reader) && std::move(process));
 }
 
 }  // namespace vkube::hostsim

@@ -5,12 +5,19 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
+#include <functional>
 #include <map>
+#include <set>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "apiserver-proxy/bootstrap.h"
@@ -95,7 +102,8 @@ TEST(StreamProtocol, SubprotocolsFramesAndStatus) {
   EXPECT_EQ(ChooseStreamProtocol({"v4.channel.k8s.io", "channel.k8s.io"}), "v4.channel.k8s.io");
   EXPECT_FALSE(ChooseStreamProtocol({"channel.k8s.io"}));
   EXPECT_EQ(ChannelFrame(kChannelStderr, "x"), std::string("\x02x", 2));
-  auto m = ParseChannelFrame(std::string("\xff\x00", 2));
+  const std::string close_frame("\xff\x00", 2);  // the view in the result points into it
+  auto m = ParseChannelFrame(close_frame);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->channel, kChannelClose);
   EXPECT_EQ(m->payload, std::string("\x00", 1));
@@ -167,6 +175,25 @@ TEST(SimProcess, CommandTable) {
   FakeIo i;
   EXPECT_EQ(Exec({"sh", "-c", "exit 300"}, i), 44);  // mod 256
   EXPECT_EQ(SplitWords("  one\t'two three'  "), (std::vector<std::string>{"one", "two three"}));
+  FakeIo j;
+  EXPECT_EQ(Exec({"ls"}, j), 0);
+  EXPECT_EQ(j.out, "bin\ndev\netc\nhome\nproc\nroot\nsys\ntmp\nusr\nvar\n");
+  FakeIo k;
+  EXPECT_EQ(Exec({"ls", "/etc", "/nope"}, k), 2);
+  EXPECT_EQ(k.err, "ls: cannot access '/nope': No such file or directory\n");
+  FakeIo l;
+  EXPECT_EQ(Exec({"date"}, l), 0);
+  EXPECT_EQ(l.out.size(), std::string("Mon Jan  2 15:04:05 UTC 2006\n").size()) << l.out;
+  EXPECT_NE(l.out.find(" UTC 20"), std::string::npos);
+  FakeIo m;
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_EQ(Exec({"sleep", "0.2"}, m), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(190));
+  FakeIo n;
+  EXPECT_EQ(Exec({"sleep", "soon"}, n), 1);
+  EXPECT_EQ(n.err, "sleep: invalid time interval 'soon'\n");
+  FakeIo o;
+  EXPECT_EQ(Exec({"sh", "-c", "sh -c 'exit 7'"}, o), 7);
 }
 
 // ---- sessions over an in-memory connection ---------------------------------------------------------
@@ -231,17 +258,24 @@ class PodConnectTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // Runs the kubelet side for `request` against `client` (a coroutine on the client end).
+  // Runs the kubelet side for `request` against `client` (a coroutine on the client end): a
+  // WebSocket upgrade offering `protocol`, or with `spdy` a SPDY/3.1 upgrade asking for it.
   template <class Client>
-  http::Response Session(PodConnectOptions o, std::string protocol, Client client) {
+  http::Response Session(PodConnectOptions o, std::string protocol, Client client, bool spdy = false,
+                         ConnectLimits limits = {}) {
     asio::io_context io;
     auto ends = PipeStream::Make(io.get_executor());
     PipeStream& client_end = *ends.second;
     PipeUpgrader up(std::move(ends.first));
-    http::Request req = WebSocketRequest(std::move(protocol), &up);
+    http::Request req = WebSocketRequest(protocol, &up);
+    if (spdy) {
+      req.method = "POST";
+      req.headers = {{"connection", "Upgrade"}, {"upgrade", "SPDY/3.1"}, {"x-stream-protocol-version", protocol},
+                     {"x-stream-protocol-version", "v3.channel.k8s.io"}};
+    }
     http::testing::CapturingWriter w;
-    auto server = asio::co_spawn(io, ServePodConnect(*objects_, *logs_, "default", "web", std::move(o), req, w),
-                                 asio::use_future);
+    auto server = asio::co_spawn(
+        io, ServePodConnect(*objects_, *logs_, "default", "web", std::move(o), req, w, limits), asio::use_future);
     auto peer = asio::co_spawn(io, client(client_end), asio::use_future);
     io.run_for(std::chrono::seconds(10));
     const bool ended = server.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
@@ -314,7 +348,7 @@ TEST_F(PodConnectTest, ExecEchoExitCodesAndStdinOverV5) {
 TEST_F(PodConnectTest, RefusalsComeBeforeTheUpgrade) {
   auto nothing = [](PipeStream&) -> asio::awaitable<void> { co_return; };
   http::Response r = Session(ExecOptions({"ls"}, false), "base64.channel.k8s.io", nothing);
-  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.status, 403);  // a failed subprotocol negotiation (x/net/websocket, httpstream.Handshake)
   PodConnectOptions wrong = ExecOptions({"ls"}, false);
   wrong.container = "sidecar";  // not running (no status): the kubelet's words
   r = Session(wrong, "v5.channel.k8s.io", nothing);
@@ -380,6 +414,232 @@ TEST_F(PodConnectTest, PortForwardOverSpdyTunnel) {
   EXPECT_EQ(data[7], "");
   EXPECT_NE(data[5].find("error forwarding port 81 to pod "), std::string::npos) << data[5];
   EXPECT_NE(data[5].find("connect: connection refused"), std::string::npos);
+}
+
+
+// ---- SPDY remotecommand (kubectl with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false) ----------------------
+
+// The client half of a SPDY session over a raw stream: streams opened with a streamtype header,
+// DATA collected per stream until a condition holds or the connection ends.
+class SpdyClient {
+ public:
+  explicit SpdyClient(http::UpgradedStream& s) : s_(s) {}
+  // One header block per call: they share a zlib context, so the order of calls is the wire order.
+  std::string Open(std::uint32_t id, std::string type, bool fin = false) {
+    http::Headers h;
+    h.push_back(http::Header{"streamtype", std::move(type)});
+    return spdy::EncodeSynStream(id, *hc_.Compress(h), fin);
+  }
+  asio::awaitable<bool> Send(std::string bytes) {
+    const boost::system::error_code ec = co_await s_.Write(asio::buffer(bytes));
+    co_return !ec;
+  }
+  // Until `done()` holds or the connection ends.
+  asio::awaitable<void> ReadUntil(std::function<bool()> done) {
+    std::array<char, 4096> buf;
+    while (!done()) {
+      auto f = spdy::ParseFrame(in_, 1 << 20);
+      if (!f.ok()) break;
+      if (f->has_value()) {
+        spdy::Frame frame = std::move((*f)->first);
+        in_.erase(0, (*f)->second);
+        if (frame.control) {
+          replies += frame.type == spdy::FrameType::kSynReply;
+          resets += frame.type == spdy::FrameType::kRstStream;
+          goaway = goaway || frame.type == spdy::FrameType::kGoAway;
+        } else {
+          data[frame.stream_id] += frame.payload;
+          if (frame.flags & spdy::kFlagFin) fin.insert(frame.stream_id);
+        }
+        continue;
+      }
+      http::IoResult r = co_await s_.ReadSome(asio::buffer(buf));
+      if (r.ec) {
+        ended = true;
+        break;
+      }
+      in_.append(buf.data(), r.bytes);
+    }
+  }
+
+  std::map<std::uint32_t, std::string> data;
+  std::set<std::uint32_t> fin;
+  int replies = 0, resets = 0;
+  bool goaway = false, ended = false;
+
+ private:
+  http::UpgradedStream& s_;
+  spdy::HeaderCompressor hc_;
+  std::string in_;
+};
+
+TEST_F(PodConnectTest, ExecOverSpdyV4) {
+  std::unique_ptr<SpdyClient> c;
+  std::string stdin_data;
+  // kubectl's order: error, stdin (with -i), stdout, stderr; the session ends with the error stream.
+  auto exec = [&](PipeStream& end) -> asio::awaitable<void> {
+    c = std::make_unique<SpdyClient>(end);
+    std::string out = c->Open(1, "error");
+    if (!stdin_data.empty()) {
+      out += c->Open(3, "stdin");
+      out += spdy::EncodeData(3, stdin_data, true);
+    }
+    out += c->Open(5, "stdout");
+    out += c->Open(7, "stderr");
+    co_await c->Send(std::move(out));
+    SpdyClient* client = c.get();
+    co_await c->ReadUntil([client] { return client->fin.count(1) > 0; });
+    co_await c->Send(spdy::EncodeGoAway(7, 0));
+    end.Close();
+  };
+  http::Response r = Session(ExecOptions({"echo", "hi"}, false), "v4.channel.k8s.io", exec, true);
+  EXPECT_EQ(r.status, 101);
+  std::string version;
+  for (const auto& h : r.headers) {
+    if (h.name == "x-stream-protocol-version") version = h.value;
+  }
+  EXPECT_EQ(version, "v4.channel.k8s.io");
+  EXPECT_EQ(c->replies, 3);
+  EXPECT_EQ(c->data[5], "hi\n");
+  EXPECT_EQ(c->data[7], "");
+  EXPECT_EQ(json::parse(c->data[1])["status"], "Success");
+  EXPECT_EQ(c->fin, (std::set<std::uint32_t>{1, 5, 7}));  // stdout and stderr end before the status
+
+  Session(ExecOptions({"sh", "-c", "exit 3"}, false), "v4.channel.k8s.io", exec, true);
+  EXPECT_EQ(json::parse(c->data[1])["details"]["causes"][0]["message"], "3");
+  Session(ExecOptions({"nope"}, false), "v4.channel.k8s.io", exec, true);
+  EXPECT_EQ(c->data[7], "sh: nope: not found\n");
+
+  stdin_data = "one\ntwo\n";
+  Session(ExecOptions({"cat"}, true), "v4.channel.k8s.io", exec, true);
+  EXPECT_EQ(c->data[5], "one\ntwo\n");
+  EXPECT_EQ(json::parse(c->data[1])["status"], "Success");
+
+  // Only v1..v3 offered: refused before the upgrade, as httpstream.Handshake does.
+  auto nothing = [](PipeStream&) -> asio::awaitable<void> { co_return; };
+  r = Session(ExecOptions({"ls"}, false), "v2.channel.k8s.io", nothing, true);
+  EXPECT_EQ(r.status, 403);
+}
+
+TEST_F(PodConnectTest, SpdyClientThatNeverOpensItsStreamsIsDropped) {
+  bool ended = false;
+  auto lazy = [&](PipeStream& end) -> asio::awaitable<void> {
+    SpdyClient c(end);
+    co_await c.Send(c.Open(1, "error"));  // no stdout stream, which the options ask for
+    co_await c.ReadUntil([] { return false; });
+    ended = c.ended;
+  };
+  ConnectLimits limits;
+  limits.stream_creation_timeout = std::chrono::milliseconds(100);
+  const auto before = std::chrono::steady_clock::now();
+  Session(ExecOptions({"echo", "x"}, false), "v4.channel.k8s.io", lazy, true, limits);
+  EXPECT_TRUE(ended);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(3));
+}
+
+// ---- bad input and clients that leave ----------------------------------------------------------------
+
+TEST_F(PodConnectTest, OversizedMessageClosesWith1009) {
+  std::uint16_t code = 0;
+  auto big = [&](PipeStream& end) -> asio::awaitable<void> {
+    ws::Connection c(end, ws::Role::kClient);
+    co_await c.Write(ws::Opcode::kBinary, ChannelFrame(kChannelStdin, std::string(4096, 'x')));
+    co_await Collect(c);
+    code = c.peer_close_code();
+  };
+  ConnectLimits limits;
+  limits.max_message_bytes = 1024;
+  Session(ExecOptions({"cat"}, true), "v5.channel.k8s.io", big, false, limits);
+  EXPECT_EQ(code, ws::kCloseTooBig);
+}
+
+TEST_F(PodConnectTest, MalformedFramesEndTheSession) {
+  // Not WebSocket frames at all (unmasked, reserved bits): a protocol error, the session ends.
+  std::string seen;
+  auto garbage = [&](PipeStream& end) -> asio::awaitable<void> {
+    const std::string junk = "\xff\xff\xff\xff GET / HTTP/1.1\r\n\r\n";
+    co_await end.Write(asio::buffer(junk));
+    std::array<char, 256> buf;
+    for (;;) {
+      http::IoResult r = co_await end.ReadSome(asio::buffer(buf));
+      if (r.ec) break;
+      seen.append(buf.data(), r.bytes);
+    }
+  };
+  Session(ExecOptions({"cat"}, true), "v5.channel.k8s.io", garbage);
+  ASSERT_GE(seen.size(), 4u);
+  EXPECT_EQ(static_cast<std::uint8_t>(seen[0]), 0x88);  // a close frame
+  EXPECT_EQ((static_cast<std::uint8_t>(seen[2]) << 8) | static_cast<std::uint8_t>(seen[3]), ws::kCloseProtocolError);
+
+  // SPDY: a frame of an unknown version, then a frame larger than the limit.
+  for (std::string junk : {std::string("\x80\x07\x00\x01\x00\x00\x00\x04\x00\x00\x00\x01", 12),
+                           std::string("\x80\x03\x00\x01\x00\xff\xff\xff", 8) + std::string(64, '\0')}) {
+    bool goaway = false;
+    auto bad = [&](PipeStream& end) -> asio::awaitable<void> {
+      SpdyClient c(end);
+      co_await c.Send(junk);
+      co_await c.ReadUntil([] { return false; });
+      goaway = c.goaway;
+    };
+    ConnectLimits limits;
+    limits.max_message_bytes = 4096;
+    Session(ExecOptions({"cat"}, true), "v4.channel.k8s.io", bad, true, limits);
+    EXPECT_TRUE(goaway);
+  }
+}
+
+TEST_F(PodConnectTest, ClientLeavingMidSessionEndsIt) {
+  // A long command and an attach: the client goes away, both end promptly.
+  auto leave = [](PipeStream& end) -> asio::awaitable<void> {
+    ws::Connection c(end, ws::Role::kClient);
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(150));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    end.Close();
+  };
+  auto before = std::chrono::steady_clock::now();
+  Session(ExecOptions({"sleep", "3600"}, true), "v5.channel.k8s.io", leave);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+  PodConnectOptions attach;
+  attach.subresource = "attach";
+  attach.container = "web";
+  attach.use_stdout = true;
+  before = std::chrono::steady_clock::now();
+  Session(attach, "v5.channel.k8s.io", leave);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+  // Port-forward: half a request, then gone.
+  auto half = [](PipeStream& end) -> asio::awaitable<void> {
+    ws::Connection c(end, ws::Role::kClient);
+    ws::Tunnel t(c);
+    SpdyClient sc(t);
+    std::string out = sc.Open(1, "error");
+    out += sc.Open(3, "data");
+    out += spdy::EncodeData(3, "GET / HT", false);
+    co_await sc.Send(std::move(out));
+    end.Close();
+  };
+  PodConnectOptions pf;
+  pf.subresource = "portforward";
+  Session(pf, "SPDY/3.1+portforward.k8s.io", half);
+}
+
+TEST_F(PodConnectTest, AttachStreamsTheContainersOutput) {
+  std::string out;
+  auto watch = [&](PipeStream& end) -> asio::awaitable<void> {
+    ws::Connection c(end, ws::Role::kClient);
+    ws::Message m;
+    // The first line the container prints after attaching.
+    while (out.find('\n') == std::string::npos) {
+      if (co_await c.Read(m)) break;
+      if (auto f = ParseChannelFrame(m.data); f && f->channel == kChannelStdout) out += std::string(f->payload);
+    }
+    end.Close();
+  };
+  PodConnectOptions attach;
+  attach.subresource = "attach";
+  attach.container = "web";
+  attach.use_stdout = true;
+  Session(attach, "v5.channel.k8s.io", watch);
+  EXPECT_NE(out.find("pod web container web line "), std::string::npos) << out;
 }
 
 }  // namespace

@@ -10,6 +10,10 @@
 //   hostname             the pod's name
 //   env / printenv       PATH, HOSTNAME, the container's literal env values, HOME
 //   pwd                  the container's workingDir, "/" by default
+//   sleep SECONDS        waits (fractions allowed, at most an hour; ends early when the client leaves)
+//   date                 the current time, UTC, as `date` prints it in the C locale
+//   ls [PATH...]         a fixed root (bin dev etc home proc root sys tmp usr var), its directories
+//                        empty; other paths "ls: cannot access 'P': No such file or directory", exit 2
 //   anything else        "sh: CMD: not found" on stderr, exit 127
 // Commands may be given as paths (/bin/echo): only the last path element is looked up.
 #include <optional>
@@ -36,6 +40,8 @@ class ProcessIo {
   virtual boost::asio::awaitable<bool> Stderr(std::string data) = 0;
   // The next stdin bytes; std::nullopt once stdin ended (or was never attached).
   virtual boost::asio::awaitable<std::optional<std::string>> Stdin() = 0;
+  // Whether the client has left (long-running commands stop).
+  virtual bool closed() const { return false; }
 };
 
 inline constexpr int kCommandNotFound = 127;
