@@ -15,11 +15,18 @@
 #include "libs/core/log.h"
 #include "libs/http/connection.h"
 #include "libs/http/server.h"
+#include "libs/kubeclient/http2_kube_client.h"
+#include "libs/kubeclient/kube_config.h"
+#include "libs/kubeclient/tls_client_context.h"
+#include "libs/kubeclient/token_source.h"
 #include "libs/net/io_pool.h"
 #include "libs/pki/credentials.h"
 #include "libs/pki/kubeconfig.h"
 #include "libs/store/sqlite_database.h"
 #include "src/options.h"
+#include "syncer/pods/host_pod_streams.h"
+#include "syncer/syncer.h"
+#include "syncer/tenant_cleanup.h"
 #include "tenancy/admin_api.h"
 #include "tenancy/data_dir.h"
 #include "tenancy/tenant_manager.h"
@@ -107,6 +114,46 @@ int Serve(const ServeOptions& o) {
       return tenancy::TenantAddons{shared->controllers(), shared->pod_streams(), [shared] { shared->Stop(); }};
     };
   }
+  // The syncer: every tenant's pods go to the host namespace through one shared host client whose
+  // connection and watches run on their own thread (never blocked by tenants' controllers).
+  boost::asio::thread_pool host_io(1);
+  std::shared_ptr<kube::Http2KubeClient> host_client;
+  std::shared_ptr<const syncer::HostEndpoint> host_endpoint;
+  if (!o.host_kubeconfig.empty()) {
+    auto kc = o.host_kubeconfig == "in-cluster" ? kube::LoadInClusterConfig() : kube::LoadKubeconfigFile(o.host_kubeconfig);
+    if (!kc) return Fail("host kubeconfig", kc.error());
+    kube::ClientOptions client_options;
+    client_options.qps = static_cast<double>(o.host_qps);
+    client_options.burst = static_cast<int>(o.host_burst);
+    auto client = kube::Http2KubeClient::Create(host_io.get_executor(), *kc, client_options);
+    if (!client) return Fail("host client", client.error());
+    host_client = std::move(*client);
+    // Upgrades (exec, attach, portforward) are relayed on their own connections to the host.
+    auto tls = kube::MakeClientTlsContext(*kc);
+    if (!tls) return Fail("host TLS", tls.error());
+    auto tokens = std::make_shared<kube::TokenSource>(kc->token, kc->token_file, std::chrono::minutes(1));
+    host_endpoint = std::make_shared<syncer::HostEndpoint>(
+        syncer::HostEndpoint{kc->server, *tls, kc->tls_server_name, [tokens] { return tokens->Token(); }});
+    platform.addons = [&o, host_client, host_endpoint, executor = host_io.get_executor()](
+                          const std::string& tenant,
+                          const std::shared_ptr<registry::GenericRegistry>&) -> Result<tenancy::TenantAddons> {
+      auto s = std::make_shared<syncer::Syncer>(syncer::SyncerOptions{.tenant = tenant,
+                                                                      .host_namespace = o.host_namespace,
+                                                                      .dns_server = o.host_dns,
+                                                                      .follow_host_nodes = o.host_nodes_read,
+                                                                      .host = host_client,
+                                                                      .host_executor = executor});
+      tenancy::TenantAddons addons;
+      addons.controllers.push_back([s](const controllers::ControllerContext& ctx) { return s->MakeController(ctx); });
+      addons.stop = [s] { s->Stop(); };
+      addons.pod_streams = std::make_shared<syncer::HostPodStreams>(tenant, o.host_namespace, *host_client, host_endpoint);
+      return addons;
+    };
+    platform.on_tenant_deleted = [&o, host_client, executor = host_io.get_executor()](const std::string& tenant) {
+      return syncer::RemoveTenantFromHostBlocking(*host_client, executor, o.host_namespace, tenant,
+                                                  std::chrono::seconds(60));
+    };
+  }
   platform.tenant_limits = tenancy::TenantLimits{.requests_per_second = o.tenant_qps,
                                                  .burst = o.tenant_burst,
                                                  .max_watches = o.tenant_max_watches,
@@ -119,6 +166,13 @@ int Serve(const ServeOptions& o) {
   }
   if (!o.tenants_file.empty()) {
     if (auto s = EnsureTenantsFromFile(**tenants, o.tenants_file); !s) return Fail("tenants", s.error());
+  }
+  if (host_client) {
+    // A syncer works without tenant requests (pods to run, host status to bring up): with a host,
+    // every tenant runs from the start instead of loading on its first request.
+    for (const auto& t : (*tenants)->List()) {
+      if (auto started = (*tenants)->Acquire(t.name); !started) return Fail("tenant " + t.name, started.error());
+    }
   }
 
   tenancy::TenantRouter router(**tenants, tenancy::RouterOptions{o.base_domain, o.default_tenant}, blocking);
@@ -196,6 +250,8 @@ int Serve(const ServeOptions& o) {
   admin_drained.get_future().wait();
   pool.Stop();
   (*tenants)->StopAll();  // controllers, then stores: every acknowledged write is already durable
+  if (host_client) host_client->Shutdown();
+  host_io.join();
   controller_pool.join();
   blocking.join();
   tenants->reset();

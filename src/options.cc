@@ -9,6 +9,9 @@ std::string Usage() {
          "              [--idle-timeout SECONDS] [--admin-listen HOST:PORT] [--base-domain DOMAIN]\n"
          "              [--default-tenant NAME] [--tenants FILE] [--tenant-qps N] [--tenant-burst N]\n"
          "              [--tenant-max-watches N] [--tenant-max-inflight N] [--tenant-max-objects N]\n"
+         "              [--host-kubeconfig FILE|in-cluster --host-namespace NS [--host-dns IP]\n"
+         "               [--no-host-nodes] [--host-qps N] [--host-burst N]]\n"
+         "              sync tenants' pods to that host namespace\n"
          "  vkube host --data-dir DIR [--listen HOST:PORT] [--nodes N] [serve flags]\n"
          "              a local host cluster: one tenant with N simulated nodes (scheduler, kubelets, logs)\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
@@ -102,7 +105,7 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     } else if (flag == "--help") {
       cmd.kind = Command::Kind::kHelp;
       return cmd;
-    } else if (flag != "--no-http2") {
+    } else if (flag != "--no-http2" && flag != "--no-host-nodes") {
       if (i + 1 >= args.size()) return Error::Make(ErrorCode::kBadRequest, "flag needs a value: " + flag);
       value = args[++i];
     }
@@ -132,6 +135,18 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       if (auto st = ParseCount(flag, value, &o.tenant_max_watches); !st) return st.take_error();
     } else if (flag == "--tenant-max-inflight") {
       if (auto st = ParseCount(flag, value, &o.tenant_max_inflight); !st) return st.take_error();
+    } else if (flag == "--no-host-nodes") {
+      o.host_nodes_read = false;
+    } else if (flag == "--host-kubeconfig") {
+      o.host_kubeconfig = value;
+    } else if (flag == "--host-namespace") {
+      o.host_namespace = value;
+    } else if (flag == "--host-dns") {
+      o.host_dns = value;
+    } else if (flag == "--host-qps" || flag == "--host-burst") {
+      std::size_t n = 0;
+      if (auto st = ParseCount(flag, value, &n); !st) return st.take_error();
+      (flag == "--host-qps" ? o.host_qps : o.host_burst) = n;
     } else if (flag == "--tenant-max-objects") {
       if (auto st = ParseCount(flag, value, &o.tenant_max_objects); !st) return st.take_error();
     } else if (flag == "--tls-san") {
@@ -161,6 +176,12 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     }
   }
   if (o.data_dir.empty()) return Error::Make(ErrorCode::kBadRequest, "--data-dir is required");
+  if (!o.host_kubeconfig.empty() && o.host_namespace.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--host-kubeconfig needs --host-namespace");
+  }
+  if (o.host_kubeconfig.empty() && !o.host_namespace.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--host-namespace needs --host-kubeconfig (or in-cluster)");
+  }
   return cmd;
 }
 

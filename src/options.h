@@ -34,6 +34,16 @@ struct ServeOptions {
   std::size_t tenant_max_objects = 0;
   // `vkube host`: the default tenant is a local host cluster with this many simulated nodes.
   int host_nodes = -1;  // -1 = not a host
+  // The syncer: the host cluster's API (a kubeconfig file, or "in-cluster" for the pod's service
+  // account) and the host namespace tenants' pods run in ("" with a kubeconfig = off).
+  std::string host_kubeconfig;
+  std::string host_namespace;
+  std::string host_dns;            // tenant DNS server for ClusterFirst pods ("" = the host's DNS)
+  bool host_nodes_read = true;     // copy real host Nodes (needs cluster-scoped read on nodes)
+  // Client-side limit on host API requests (all tenants of this process together); 0 = none.
+  // Sized for bursts of pod creates: the host's own priority and fairness protects it.
+  std::size_t host_qps = 1000;
+  std::size_t host_burst = 2000;
 };
 
 // `vkube connect TENANT` and `vkube tenants`: read DATA_DIR (no running server needed).

@@ -16,6 +16,24 @@ TEST(Options, ParsesServeFlags) {
   EXPECT_EQ(c->serve.threads, 2u);
 }
 
+TEST(Options, ParsesSyncerFlags) {
+  auto c = ParseCommandLine({"serve", "--data-dir", "d", "--host-kubeconfig", "/h/admin.kubeconfig", "--host-namespace",
+                             "team-a", "--host-dns=10.96.0.10", "--no-host-nodes"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->serve.host_kubeconfig, "/h/admin.kubeconfig");
+  EXPECT_EQ(c->serve.host_namespace, "team-a");
+  EXPECT_EQ(c->serve.host_dns, "10.96.0.10");
+  EXPECT_FALSE(c->serve.host_nodes_read);
+  EXPECT_EQ(c->serve.host_qps, 1000u);  // defaults sized for pod bursts
+  auto limited = ParseCommandLine({"serve", "--data-dir", "d", "--host-kubeconfig", "k", "--host-namespace", "n",
+                                   "--host-qps", "50", "--host-burst", "100"});
+  ASSERT_TRUE(limited.ok());
+  EXPECT_EQ(limited->serve.host_qps, 50u);
+  EXPECT_EQ(limited->serve.host_burst, 100u);
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--host-kubeconfig", "k"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--host-namespace", "n"}).ok());
+}
+
 TEST(Options, RejectsBadInput) {
   EXPECT_FALSE(ParseCommandLine({"serve"}).ok());
   EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--listen", "x:99999"}).ok());

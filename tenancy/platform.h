@@ -48,6 +48,9 @@ struct Platform {
   bool offer_http2 = true;
   std::shared_ptr<PlatformMetrics> metrics;  // null = not measured (tests)
   AddonFactory addons;                       // null = none
+  // Called once a tenant's data is gone, to remove what it left outside vkube (its host objects).
+  // null = nothing outside. A failure is logged; the tenant stays deleted.
+  std::function<Status(const std::string& tenant)> on_tenant_deleted;
 };
 
 }  // namespace vkube::tenancy

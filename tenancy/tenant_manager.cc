@@ -105,6 +105,11 @@ Status TenantManager::Delete(const std::string& name) {
   if (auto s = platform_.database->DropPartition(name); !s) return s;
   std::filesystem::remove_all(dir, ec);
   if (platform_.metrics) platform_.metrics->Forget(name);
+  if (platform_.on_tenant_deleted) {
+    if (auto s = platform_.on_tenant_deleted(name); !s) {
+      VKUBE_LOG(kError) << "tenant " << name << ": removing its host objects: " << s.error().message;
+    }
+  }
   VKUBE_LOG(kInfo) << "tenant " << name << " deleted";
   return {};
 }

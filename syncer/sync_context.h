@@ -1,0 +1,45 @@
+#pragma once
+// What every per-kind syncer of one tenant shares: the tenant's side (its registry and informer),
+// the host's side (client, cache, namespace) and the queue. Passed explicitly: one per tenant.
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+
+#include "controllers/framework/controller.h"
+#include "libs/kubeclient/kube_client.h"
+#include "libs/translate/pod_translator.h"
+#include "syncer/host_cache.h"
+#include "syncer/sync_queue.h"
+
+namespace vkube::syncer {
+
+struct SyncContext {
+  std::string tenant;
+  std::string host_namespace;
+  translate::PodTranslateOptions translate;
+  controllers::ControllerContext virt;  // the tenant: objects (writes), informer (reads), pool
+  kube::KubeClient* host = nullptr;
+  HostCache* cache = nullptr;
+  std::function<void(const std::string& key)> enqueue;  // "resource/namespace/name"
+};
+
+inline std::string SyncKey(const std::string& resource, const std::string& ns, const std::string& name) {
+  return resource + "/" + ns + "/" + name;
+}
+
+// One synced kind: which events make which keys, and how a key converges.
+class KindSyncer {
+ public:
+  virtual ~KindSyncer() = default;
+  virtual const std::string& resource() const = 0;  // the key prefix: "pods", "configmaps", ...
+  // Tenant-side events → keys (any kind's, e.g. a pod's references).
+  virtual void Register(controllers::SharedInformer& informer) = 0;
+  // A host object of `host_resource` changed (either pointer may be null) → keys.
+  virtual void OnHostChange(const std::string& host_resource, const nlohmann::json* old_obj,
+                            const nlohmann::json* obj) = 0;
+  // Keys to reconcile when the syncer (re)starts: everything on either side.
+  virtual std::vector<std::string> AllKeys() = 0;
+  virtual boost::asio::awaitable<SyncOutcome> Reconcile(std::string ns, std::string name) = 0;
+};
+
+}  // namespace vkube::syncer
