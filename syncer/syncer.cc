@@ -10,6 +10,7 @@
 #include "syncer/dependents/dependent_syncer.h"
 #include "syncer/nodes/node_syncer.h"
 #include "syncer/pods/pod_syncer.h"
+#include "syncer/services/service_syncer.h"
 
 namespace vkube::syncer {
 
@@ -64,7 +65,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   ctx_.cache = cache_.get();
   const std::string selector = std::string(translate::kTenantLabel) + "=" + options_.tenant + "," +
                                std::string(translate::kManagedByLabel) + "=" + std::string(translate::kManagedByValue);
-  for (const char* r : {"pods", "configmaps", "secrets", "persistentvolumeclaims"}) {
+  for (const char* r : {"pods", "configmaps", "secrets", "persistentvolumeclaims", "services"}) {
     cache_->Follow(r, kube::ResourceRef::Core(r, options_.host_namespace), selector);
   }
   if (options_.follow_host_nodes) cache_->Follow("nodes", kube::ResourceRef::Core("nodes"), "", /*required=*/false);
@@ -83,6 +84,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   kinds_.push_back(std::move(configmaps));
   kinds_.push_back(std::move(secrets));
   kinds_.push_back(std::move(pvcs));
+  kinds_.push_back(std::make_unique<ServiceSyncer>(ctx_));
   kinds_.push_back(std::make_unique<NodeSyncer>(ctx_, options_.follow_host_nodes));
   for (auto& k : kinds_) k->Register(informer);
 }

@@ -167,6 +167,15 @@ Task<T> Fail(Error e) {
   co_return e;
 }
 
+// The body of a 2xx answer; anything else becomes the typed error its Status describes.
+Result<std::string> SuccessBody(Result<HttpResponse> r) {
+  if (!r) return r.take_error();
+  if (r->status < 200 || r->status > 299) {
+    return ErrorFromResponse(r->status, r->body, FindHeader(r->headers, "retry-after"));
+  }
+  return std::move(r->body);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Http2KubeClient>> Http2KubeClient::Create(asio::any_io_executor executor,
@@ -253,20 +262,16 @@ Task<HttpResponse> Http2KubeClient::Send(HttpRequest request) {
 
 Task<json> Http2KubeClient::SendJson(HttpRequest request) {
   auto r = co_await Send(std::move(request));
-  if (!r) co_return r.take_error();
-  if (r->status < 200 || r->status > 299) {
-    co_return ErrorFromResponse(r->status, r->body, FindHeader(r->headers, "retry-after"));
-  }
-  co_return ParseObject(r->body);
+  auto body = SuccessBody(std::move(r));
+  if (!body) co_return body.take_error();
+  co_return ParseObject(*body);
 }
 
 Task<ObjectList> Http2KubeClient::SendList(HttpRequest request) {
   auto r = co_await Send(std::move(request));
-  if (!r) co_return r.take_error();
-  if (r->status < 200 || r->status > 299) {
-    co_return ErrorFromResponse(r->status, r->body, FindHeader(r->headers, "retry-after"));
-  }
-  co_return ParseList(r->body);
+  auto body = SuccessBody(std::move(r));
+  if (!body) co_return body.take_error();
+  co_return ParseList(*body);
 }
 
 Task<json> Http2KubeClient::Get(ResourceRef ref, std::string name, GetOptions o) {

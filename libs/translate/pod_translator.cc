@@ -192,7 +192,9 @@ std::string HostnameOf(const std::string& pod_name) {
   return h;
 }
 
-json HostMeta(const json& vobj, const std::string& kind, const PodTranslateOptions& o) {
+}  // namespace
+
+json HostMetadata(const json& vobj, const std::string& kind, const PodTranslateOptions& o) {
   const json& meta = Sub(vobj, "metadata");
   const std::string name = Str(meta, "name");
   const std::string ns = Str(meta, "namespace");
@@ -206,8 +208,6 @@ json HostMeta(const json& vobj, const std::string& kind, const PodTranslateOptio
   out["annotations"] = ToJson(HostAnnotations(ann, ref));
   return out;
 }
-
-}  // namespace
 
 PodReferences ReferencesOf(const json& virtual_pod) {
   PodReferences refs;
@@ -240,7 +240,7 @@ json TranslatePod(const json& vpod, const PodTranslateOptions& o) {
                           {ns + ".svc." + o.cluster_domain, "svc." + o.cluster_domain, o.cluster_domain}},
                          {"options", {{{"name", "ndots"}, {"value", "5"}}}}};
   }
-  json out = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", HostMeta(vpod, "Pod", o)}, {"spec", std::move(spec)}};
+  json out = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", HostMetadata(vpod, "Pod", o)}, {"spec", std::move(spec)}};
   return out;
 }
 
@@ -289,7 +289,7 @@ json VirtualPodStatus(const json& host_pod) {
 
 json TranslateDependent(const json& vobj, const PodTranslateOptions& o) {
   const std::string kind = Str(vobj, "kind");
-  json out = {{"apiVersion", Str(vobj, "apiVersion")}, {"kind", kind}, {"metadata", HostMeta(vobj, kind, o)}};
+  json out = {{"apiVersion", Str(vobj, "apiVersion")}, {"kind", kind}, {"metadata", HostMetadata(vobj, kind, o)}};
   for (const char* field : {"data", "binaryData", "stringData", "type", "immutable"}) {
     if (vobj.contains(field)) out[field] = vobj[field];
   }

@@ -31,6 +31,11 @@ struct PodTranslateOptions {
   std::string cluster_domain = "cluster.local";
 };
 
+// Metadata of the host copy of any synced object: translated name in the host namespace, the
+// tenant's labels/annotations plus the syncer's markers and the virtual identity.
+nlohmann::json HostMetadata(const nlohmann::json& virtual_object, const std::string& kind,
+                            const PodTranslateOptions& options);
+
 // Objects of the pod's namespace the pod needs on the host before it can start.
 struct PodReferences {
   std::set<std::string> configmaps;

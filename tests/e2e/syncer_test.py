@@ -285,6 +285,54 @@ class Syncer(unittest.TestCase):
         # The other tenant's host objects are untouched.
         self.assertTrue(self.hjson("pods", "-l", f"vkube.dev/tenant={TENANT}")["items"])
 
+    def test_12_services_take_the_host_cluster_ip_and_select_only_the_tenants_pods(self):
+        self.t("create", "deployment", "svcweb", "--image=nginx", "--replicas=2", "--port=80")
+        # An address the host (allocating from the bottom of the range) will not give it.
+        tenant_ip = "10.96.200.200"
+        self.t("create", "service", "clusterip", "svcweb", "--tcp=8080:80", "--clusterip", tenant_ip)
+        hname = host_name("svcweb")
+        self.wait_for(lambda: self.host_has("service", hname), what="host service")
+        hsvc = self.hjson("service", hname)
+        self.assertEqual(hsvc["spec"]["selector"],
+                         {"app": "svcweb", "vkube.dev/namespace": "default", "vkube.dev/tenant": TENANT})
+        self.assertEqual([(p["port"], p["targetPort"]) for p in hsvc["spec"]["ports"]], [(8080, 80)])
+        host_ip = hsvc["spec"]["clusterIP"]
+        self.assertNotEqual(host_ip, tenant_ip)
+        # The tenant's Service is re-made with the host's address (clusterIP is immutable).
+        self.wait_for(lambda: self.tjson("service", "svcweb")["spec"]["clusterIP"] == host_ip,
+                      what="the host's cluster IP in the tenant")
+        self.assertIn(host_ip, self.t("get", "service", "svcweb").stdout)
+        # The tenant's endpoints are its pods' host IPs; the host's endpoints select the same pods.
+        def addresses(ep):
+            return sorted(a["ip"] for sub in ep.get("subsets") or [] for a in sub.get("addresses") or [])
+        pod_ips = lambda: sorted(p["status"].get("podIP", "") for p in  # noqa: E731
+                                 self.hjson("pods", "-l", "app=svcweb,vkube.dev/tenant=" + TENANT)["items"])
+        self.wait_for(lambda: len(addresses(self.tjson("endpoints", "svcweb"))) == 2, what="tenant endpoints")
+        self.assertEqual(addresses(self.tjson("endpoints", "svcweb")), pod_ips())
+        self.wait_for(lambda: addresses(self.hjson("endpoints", hname)) == pod_ips(), what="host endpoints")
+        # Converged means quiet: no update loop between the syncer and the host's defaulting.
+        rv = self.hjson("service", hname)["metadata"]["resourceVersion"]
+        time.sleep(2)
+        self.assertEqual(self.hjson("service", hname)["metadata"]["resourceVersion"], rv)
+        # A selector naming another tenant or namespace is narrowed to this tenant's namespace.
+        forged = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "forged"},
+                  "spec": {"selector": {"app": "x", "vkube.dev/tenant": "other", "vkube.dev/namespace": "kube-system"},
+                           "ports": [{"port": 80}]}}
+        self.t("apply", "-f", "-", input=json.dumps(forged))
+        self.wait_for(lambda: self.host_has("service", host_name("forged")), what="forged host service")
+        self.assertEqual(self.hjson("service", host_name("forged"))["spec"]["selector"],
+                         {"app": "x", "vkube.dev/namespace": "default", "vkube.dev/tenant": TENANT})
+        # Changes follow; deletion both ways (a host copy deleted out of band comes back).
+        self.t("label", "service", "svcweb", "tier=front")
+        self.wait_for(lambda: self.hjson("service", hname)["metadata"]["labels"].get("tier") == "front",
+                      what="label on the host service")
+        self.h("delete", "service", hname, "-n", HOST_NS)
+        self.wait_for(lambda: self.host_has("service", hname), what="host service re-created")
+        for name in ("svcweb", "forged"):
+            self.t("delete", "service", name)
+            self.wait_for(lambda: not self.host_has("service", host_name(name)), what=f"host service {name} gone")
+        self.t("delete", "deployment", "svcweb")
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--binary":
