@@ -20,23 +20,34 @@ void HostCache::Follow(const std::string& resource, kube::ResourceRef ref, std::
   kube::ReflectorOptions opts;
   opts.resource = std::move(ref);
   opts.label_selector = std::move(label_selector);
+  Add(resource, std::move(opts), required, /*kept=*/true);
+}
+
+void HostCache::Observe(const std::string& resource, kube::ResourceRef ref) {
+  kube::ReflectorOptions opts;
+  opts.resource = std::move(ref);
+  Add(resource, std::move(opts), /*required=*/false, /*kept=*/false);
+}
+
+void HostCache::Add(const std::string& resource, kube::ReflectorOptions opts, bool required, bool kept) {
   kube::ReflectorHandlers h;
-  h.on_add = [this, resource](const json& obj) {
-    Put(resource, obj);
+  h.on_add = [this, resource, kept](const json& obj) {
+    if (kept) Put(resource, obj);
     if (on_change_) on_change_(resource, nullptr, &obj);
   };
-  h.on_update = [this, resource](const json& old_obj, const json& obj) {
-    Put(resource, obj);
+  h.on_update = [this, resource, kept](const json& old_obj, const json& obj) {
+    if (kept) Put(resource, obj);
     if (on_change_) on_change_(resource, &old_obj, &obj);
   };
-  h.on_delete = [this, resource](const json& last) {
-    Erase(resource, last);
+  h.on_delete = [this, resource, kept](const json& last) {
+    if (kept) Erase(resource, last);
     if (on_change_) on_change_(resource, &last, nullptr);
   };
   auto reflector = std::make_unique<kube::Reflector>(host_, executor_, std::move(opts), std::move(h));
   std::lock_guard lock(mu_);
   collections_[resource].reflector = std::move(reflector);
   collections_[resource].required = required;
+  collections_[resource].kept = kept;
 }
 
 void HostCache::Start() {

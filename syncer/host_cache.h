@@ -30,6 +30,9 @@ class HostCache {
   // Follows `ref` (filtered by `label_selector`) from now on. Call before Start(). Synced() waits
   // for `required` collections only (an optional one may be forbidden by the host's RBAC).
   void Follow(const std::string& resource, kube::ResourceRef ref, std::string label_selector, bool required = true);
+  // Changes of `ref` reach OnChange but are not kept (Get/List know nothing of them): for streams
+  // such as Events that cannot be narrowed to the tenant by a selector.
+  void Observe(const std::string& resource, kube::ResourceRef ref);
   void Start();
   void Stop();
   // Every followed resource has delivered a complete list.
@@ -44,7 +47,9 @@ class HostCache {
     std::unique_ptr<kube::Reflector> reflector;
     std::map<std::string, nlohmann::json> objects;  // by metadata.name
     bool required = true;
+    bool kept = true;
   };
+  void Add(const std::string& resource, kube::ReflectorOptions opts, bool required, bool kept);
   void Put(const std::string& resource, const nlohmann::json& obj);
   void Erase(const std::string& resource, const nlohmann::json& obj);
 

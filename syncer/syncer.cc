@@ -8,6 +8,7 @@
 #include "libs/core/log.h"
 #include "libs/translate/name_translator.h"
 #include "syncer/dependents/dependent_syncer.h"
+#include "syncer/events/event_syncer.h"
 #include "syncer/nodes/node_syncer.h"
 #include "syncer/pods/pod_syncer.h"
 #include "syncer/services/service_syncer.h"
@@ -50,15 +51,18 @@ std::unique_ptr<controllers::Controller> Syncer::MakeController(const controller
 void Syncer::Register(const controllers::ControllerContext& vctx, controllers::SharedInformer& informer) {
   ctx_.virt = vctx;
   std::weak_ptr<Syncer> weak = weak_from_this();
-  queue_ = std::make_shared<SyncQueue>(
-      vctx.executor,
-      [weak](std::string key) -> asio::awaitable<SyncOutcome> {
-        auto self = weak.lock();
-        if (!self) co_return SyncOutcome::kDone;
-        co_return co_await self->Process(std::move(key));
-      },
-      options_.queue);
-  ctx_.enqueue = [q = queue_.get()](const std::string& key) { q->Add(key); };
+  auto process = [weak](std::string key) -> asio::awaitable<SyncOutcome> {
+    auto self = weak.lock();
+    if (!self) co_return SyncOutcome::kDone;
+    co_return co_await self->Process(std::move(key));
+  };
+  queue_ = std::make_shared<SyncQueue>(vctx.executor, process, options_.queue);
+  SyncQueueOptions background = options_.queue;
+  background.max_workers = 2;
+  background_ = std::make_shared<SyncQueue>(vctx.executor, process, background);
+  ctx_.enqueue = [q = queue_.get(), b = background_.get()](const std::string& key) {
+    (key.starts_with("events/") ? b : q)->Add(key);
+  };
   cache_ = std::make_unique<HostCache>(
       *options_.host, options_.host_executor,
       [this](const std::string& r, const json* o, const json* n) { OnHostChange(r, o, n); });
@@ -68,6 +72,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   for (const char* r : {"pods", "configmaps", "secrets", "persistentvolumeclaims", "services"}) {
     cache_->Follow(r, kube::ResourceRef::Core(r, options_.host_namespace), selector);
   }
+  cache_->Observe("events", kube::ResourceRef::Core("events", options_.host_namespace));
   if (options_.follow_host_nodes) cache_->Follow("nodes", kube::ResourceRef::Core("nodes"), "", /*required=*/false);
 
   auto configmaps = std::make_unique<DependentSyncer>(ctx_, "configmaps");
@@ -85,6 +90,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   kinds_.push_back(std::move(secrets));
   kinds_.push_back(std::move(pvcs));
   kinds_.push_back(std::make_unique<ServiceSyncer>(ctx_));
+  kinds_.push_back(std::make_unique<EventSyncer>(ctx_));
   kinds_.push_back(std::make_unique<NodeSyncer>(ctx_, options_.follow_host_nodes));
   for (auto& k : kinds_) k->Register(informer);
 }
@@ -106,10 +112,11 @@ asio::awaitable<void> Syncer::WaitForCachesThenRun() {
     if (ec) co_return;
   }
   for (auto& k : kinds_) {
-    for (const auto& key : k->AllKeys()) queue_->Add(key);
+    for (const auto& key : k->AllKeys()) ctx_.enqueue(key);
   }
   synced_ = true;
   queue_->Start();
+  background_->Start();
   VKUBE_LOG(kInfo) << "syncer " << options_.tenant << ": host namespace " << options_.host_namespace << " in sync";
 }
 
@@ -120,6 +127,7 @@ void Syncer::Stop() {
   tasks_.WaitEmptyBlocking(std::chrono::seconds(30));
   if (cache_) cache_->Stop();
   if (queue_) queue_->ShutDown();
+  if (background_) background_->ShutDown();
 }
 
 SyncerStats Syncer::stats() const {

@@ -61,6 +61,9 @@ class Syncer : public std::enable_shared_from_this<Syncer> {
   SyncContext ctx_;
   std::unique_ptr<HostCache> cache_;
   std::shared_ptr<SyncQueue> queue_;
+  // Host events coming up: a few workers of their own, so thousands of them (a burst of pods
+  // makes four each) never hold up the pods themselves.
+  std::shared_ptr<SyncQueue> background_;
   std::vector<std::unique_ptr<KindSyncer>> kinds_;
   net::TaskGroup tasks_;
   std::atomic<bool> stopped_{false};

@@ -333,6 +333,22 @@ class Syncer(unittest.TestCase):
             self.wait_for(lambda: not self.host_has("service", host_name(name)), what=f"host service {name} gone")
         self.t("delete", "deployment", "svcweb")
 
+    def test_13_host_events_about_a_pod_reach_the_tenant(self):
+        self.run_ready("evt")
+        node = self.tjson("pod", "evt")["spec"]["nodeName"]
+
+        def reasons():
+            return {e["reason"]: e for e in self.tjson("events")["items"]
+                    if e["involvedObject"].get("name") == "evt" and e["involvedObject"].get("kind") == "Pod"}
+        self.wait_for(lambda: {"Scheduled", "Started"} <= set(reasons()), what="scheduling and start events")
+        ev = reasons()["Scheduled"]
+        # About the virtual pod, in its namespace, with the tenant's names in the message.
+        self.assertEqual(ev["involvedObject"]["uid"], self.tjson("pod", "evt")["metadata"]["uid"])
+        self.assertEqual(ev["metadata"]["namespace"], "default")
+        self.assertEqual(ev["message"], f"Successfully assigned default/evt to {node}")
+        self.assertNotIn(host_name("evt"), json.dumps(list(reasons().values())))
+        self.assertIn("Scheduled", self.t("describe", "pod", "evt").stdout)
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--binary":
