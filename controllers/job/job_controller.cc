@@ -56,22 +56,34 @@ void JobController::Register(SharedInformer& informer) {
                        .on_add = [this](const store::ObjectPtr& o) { Enqueue(o); },
                        .on_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { Enqueue(o); },
                        .on_delete = [this](const store::ObjectPtr& o) { expectations_.Delete(o->key.ns + "/" + o->key.name); }});
-  auto on_pod = [this](const store::ObjectPtr& p, bool deleted) {
+  // Expectations move only on what a create or delete makes observable: an add, a deletion that
+  // starts or ends. An ordinary update (a status change) is neither — counting it as a creation
+  // would let the controller act on a cache that has not yet seen its own creates and make extra
+  // pods (kube's job controller does the same).
+  enum class Seen : std::uint8_t { kAdded, kUpdated, kDeleted };
+  auto on_pod = [this](const store::ObjectPtr* old_p, const store::ObjectPtr& p, Seen seen) {
     Json pod = Parse(p);
     auto ref = ControllerRef(pod);
     if (!ref || ref->kind != "Job") return;
     const std::string key = p->key.ns + "/" + ref->name;
-    if (deleted || IsTerminating(pod)) {
+    if (seen == Seen::kDeleted) {
+      if (!IsTerminating(pod)) expectations_.DeletionObserved(key);  // (else counted when it began)
+    } else if (seen == Seen::kAdded) {
+      if (IsTerminating(pod)) {
+        expectations_.DeletionObserved(key);
+      } else {
+        expectations_.CreationObserved(key);
+      }
+    } else if (IsTerminating(pod) && !(old_p != nullptr && IsTerminating(Parse(*old_p)))) {
       expectations_.DeletionObserved(key);
-    } else {
-      expectations_.CreationObserved(key);
     }
     Enqueue(key);
   };
-  informer.AddHandler({.resource = "pods",
-                       .on_add = [on_pod](const store::ObjectPtr& p) { on_pod(p, false); },
-                       .on_update = [on_pod](const store::ObjectPtr&, const store::ObjectPtr& p) { on_pod(p, false); },
-                       .on_delete = [on_pod](const store::ObjectPtr& p) { on_pod(p, true); }});
+  informer.AddHandler(
+      {.resource = "pods",
+       .on_add = [on_pod](const store::ObjectPtr& p) { on_pod(nullptr, p, Seen::kAdded); },
+       .on_update = [on_pod](const store::ObjectPtr& o, const store::ObjectPtr& p) { on_pod(&o, p, Seen::kUpdated); },
+       .on_delete = [on_pod](const store::ObjectPtr& p) { on_pod(nullptr, p, Seen::kDeleted); }});
 }
 
 Outcome JobController::Reconcile(const std::string& key) {
