@@ -27,6 +27,14 @@ inline std::string SyncKey(const std::string& resource, const std::string& ns, c
   return resource + "/" + ns + "/" + name;
 }
 
+// Keys for a synced kind's own objects: every tenant add/update/delete of `resource`.
+void EnqueueOwnChanges(SyncContext& ctx, controllers::SharedInformer& informer, const std::string& resource);
+// The key of the virtual object a changed host object of `resource` stands for (if it is ours).
+void EnqueueHostChange(SyncContext& ctx, const std::string& resource, const nlohmann::json* old_obj,
+                       const nlohmann::json* obj);
+// Keys of every tenant object of `resource` and of every host copy (a restart's full pass).
+void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::vector<std::string>& keys);
+
 // One synced kind: which events make which keys, and how a key converges.
 class KindSyncer {
  public:

@@ -37,12 +37,7 @@ bool SameContent(const json& host, const json& desired) {
 DependentSyncer::DependentSyncer(SyncContext& ctx, std::string resource) : ctx_(ctx), resource_(std::move(resource)) {}
 
 void DependentSyncer::Register(controllers::SharedInformer& informer) {
-  auto own = [this](const store::ObjectPtr& obj) { ctx_.enqueue(SyncKey(resource_, obj->key.ns, obj->key.name)); };
-  informer.AddHandler(
-      controllers::EventHandler{.resource = resource_,
-                                .on_add = own,
-                                .on_update = [own](const store::ObjectPtr&, const store::ObjectPtr& obj) { own(obj); },
-                                .on_delete = own});
+  EnqueueOwnChanges(ctx_, informer, resource_);
   // A pod's references come and go with the pod (a running pod's volumes and env cannot change).
   informer.AddHandler(
       controllers::EventHandler{.resource = "pods",
@@ -75,10 +70,7 @@ void DependentSyncer::CountReferences(const store::ObjectPtr& pod, int delta) {
 }
 
 void DependentSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
-  if (host_resource != resource_) return;
-  const json* any = obj != nullptr ? obj : old_obj;
-  if (any == nullptr) return;
-  if (auto ref = VirtualRefOf(*any, ctx_.tenant)) ctx_.enqueue(SyncKey(resource_, ref->ns, ref->name));
+  if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, old_obj, obj);
 }
 
 std::vector<std::string> DependentSyncer::AllKeys() {
@@ -87,9 +79,7 @@ std::vector<std::string> DependentSyncer::AllKeys() {
     const translate::PodReferences refs = translate::ReferencesOf(controllers::Parse(pod));
     for (const auto& name : RefsOf(refs, resource_)) keys.push_back(SyncKey(resource_, pod->key.ns, name));
   }
-  for (const auto& h : ctx_.cache->List(resource_)) {
-    if (auto ref = VirtualRefOf(h, ctx_.tenant)) keys.push_back(SyncKey(resource_, ref->ns, ref->name));
-  }
+  AppendHostKeys(ctx_, resource_, keys);
   return keys;
 }
 

@@ -40,27 +40,17 @@ bool IpTaken(const std::vector<store::ObjectPtr>& services, const std::string& i
 ServiceSyncer::ServiceSyncer(SyncContext& ctx) : ctx_(ctx) {}
 
 void ServiceSyncer::Register(controllers::SharedInformer& informer) {
-  auto own = [this](const store::ObjectPtr& obj) { ctx_.enqueue(SyncKey(resource_, obj->key.ns, obj->key.name)); };
-  informer.AddHandler(
-      controllers::EventHandler{.resource = resource_,
-                                .on_add = own,
-                                .on_update = [own](const store::ObjectPtr&, const store::ObjectPtr& obj) { own(obj); },
-                                .on_delete = own});
+  EnqueueOwnChanges(ctx_, informer, resource_);
 }
 
 void ServiceSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
-  if (host_resource != resource_) return;
-  const json* any = obj != nullptr ? obj : old_obj;
-  if (any == nullptr) return;
-  if (auto ref = VirtualRefOf(*any, ctx_.tenant)) ctx_.enqueue(SyncKey(resource_, ref->ns, ref->name));
+  if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, old_obj, obj);
 }
 
 std::vector<std::string> ServiceSyncer::AllKeys() {
   std::vector<std::string> keys;
   for (const auto& s : ctx_.virt.informer->List(resource_)) keys.push_back(SyncKey(resource_, s->key.ns, s->key.name));
-  for (const auto& h : ctx_.cache->List(resource_)) {
-    if (auto ref = VirtualRefOf(h, ctx_.tenant)) keys.push_back(SyncKey(resource_, ref->ns, ref->name));
-  }
+  AppendHostKeys(ctx_, resource_, keys);
   return keys;
 }
 

@@ -1,0 +1,31 @@
+#include "syncer/sync_context.h"
+
+#include "syncer/host_identity.h"
+
+namespace vkube::syncer {
+
+void EnqueueOwnChanges(SyncContext& ctx, controllers::SharedInformer& informer, const std::string& resource) {
+  auto own = [&ctx, resource](const store::ObjectPtr& obj) {
+    ctx.enqueue(SyncKey(resource, obj->key.ns, obj->key.name));
+  };
+  informer.AddHandler(
+      controllers::EventHandler{.resource = resource,
+                                .on_add = own,
+                                .on_update = [own](const store::ObjectPtr&, const store::ObjectPtr& obj) { own(obj); },
+                                .on_delete = own});
+}
+
+void EnqueueHostChange(SyncContext& ctx, const std::string& resource, const nlohmann::json* old_obj,
+                       const nlohmann::json* obj) {
+  const nlohmann::json* any = obj != nullptr ? obj : old_obj;
+  if (any == nullptr) return;
+  if (auto ref = VirtualRefOf(*any, ctx.tenant)) ctx.enqueue(SyncKey(resource, ref->ns, ref->name));
+}
+
+void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::vector<std::string>& keys) {
+  for (const auto& h : ctx.cache->List(resource)) {
+    if (auto ref = VirtualRefOf(h, ctx.tenant)) keys.push_back(SyncKey(resource, ref->ns, ref->name));
+  }
+}
+
+}  // namespace vkube::syncer
