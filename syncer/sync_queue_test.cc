@@ -61,7 +61,7 @@ TEST(SyncQueue, AKeyIsNeverProcessedTwiceAtOnceAndChangesDuringProcessingAreNotL
           if (++running[key] > 1) overlap = true;
           ++runs[key];
         }
-        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(200));
         co_await t.async_wait(asio::use_awaitable);
         std::lock_guard lock(mu);
         --running[key];
@@ -70,7 +70,10 @@ TEST(SyncQueue, AKeyIsNeverProcessedTwiceAtOnceAndChangesDuringProcessingAreNotL
       SyncQueueOptions{});
   q->Start();
   q->Add("a");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(WaitUntil([&] {  // (a loaded machine may take a while to start it)
+    std::lock_guard lock(mu);
+    return running["a"] == 1;
+  }));
   for (int i = 0; i < 20; ++i) q->Add("a");  // while "a" runs: one more run, not twenty
   EXPECT_TRUE(WaitUntil([&] {
     std::lock_guard lock(mu);

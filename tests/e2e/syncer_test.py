@@ -61,6 +61,15 @@ class Syncer(unittest.TestCase):
     def hjson(self, *args):
         return json.loads(self.h("get", *args, "-n", HOST_NS, "-o", "json").stdout)
 
+    def tget(self, *args):
+        """The tenant object as JSON, {} when it is not there (now)."""
+        p = self.t("get", *args, "-o", "json", check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else {}
+
+    def hget(self, *args):
+        p = self.h("get", *args, "-n", HOST_NS, "-o", "json", check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else {}
+
     def host_has(self, kind, name):
         return self.h("get", kind, name, "-n", HOST_NS, check=False).returncode == 0
 
@@ -299,7 +308,7 @@ class Syncer(unittest.TestCase):
         host_ip = hsvc["spec"]["clusterIP"]
         self.assertNotEqual(host_ip, tenant_ip)
         # The tenant's Service is re-made with the host's address (clusterIP is immutable).
-        self.wait_for(lambda: self.tjson("service", "svcweb")["spec"]["clusterIP"] == host_ip,
+        self.wait_for(lambda: self.tget("service", "svcweb").get("spec", {}).get("clusterIP") == host_ip,
                       what="the host's cluster IP in the tenant")
         self.assertIn(host_ip, self.t("get", "service", "svcweb").stdout)
         # The tenant's endpoints are its pods' host IPs; the host's endpoints select the same pods.
@@ -307,9 +316,10 @@ class Syncer(unittest.TestCase):
             return sorted(a["ip"] for sub in ep.get("subsets") or [] for a in sub.get("addresses") or [])
         pod_ips = lambda: sorted(p["status"].get("podIP", "") for p in  # noqa: E731
                                  self.hjson("pods", "-l", "app=svcweb,vkube.dev/tenant=" + TENANT)["items"])
-        self.wait_for(lambda: len(addresses(self.tjson("endpoints", "svcweb"))) == 2, what="tenant endpoints")
+        # (tget/hget: an object may be absent for a moment, e.g. while the Service is re-made)
+        self.wait_for(lambda: len(addresses(self.tget("endpoints", "svcweb"))) == 2, what="tenant endpoints")
         self.assertEqual(addresses(self.tjson("endpoints", "svcweb")), pod_ips())
-        self.wait_for(lambda: addresses(self.hjson("endpoints", hname)) == pod_ips(), what="host endpoints")
+        self.wait_for(lambda: addresses(self.hget("endpoints", hname)) == pod_ips(), what="host endpoints")
         # Converged means quiet: no update loop between the syncer and the host's defaulting.
         rv = self.hjson("service", hname)["metadata"]["resourceVersion"]
         time.sleep(2)
@@ -324,7 +334,7 @@ class Syncer(unittest.TestCase):
                          {"app": "x", "vkube.dev/namespace": "default", "vkube.dev/tenant": TENANT})
         # Changes follow; deletion both ways (a host copy deleted out of band comes back).
         self.t("label", "service", "svcweb", "tier=front")
-        self.wait_for(lambda: self.hjson("service", hname)["metadata"]["labels"].get("tier") == "front",
+        self.wait_for(lambda: self.hget("service", hname).get("metadata", {}).get("labels", {}).get("tier") == "front",
                       what="label on the host service")
         self.h("delete", "service", hname, "-n", HOST_NS)
         self.wait_for(lambda: self.host_has("service", hname), what="host service re-created")
