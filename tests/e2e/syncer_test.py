@@ -320,10 +320,13 @@ class Syncer(unittest.TestCase):
         self.wait_for(lambda: len(addresses(self.tget("endpoints", "svcweb"))) == 2, what="tenant endpoints")
         self.assertEqual(addresses(self.tjson("endpoints", "svcweb")), pod_ips())
         self.wait_for(lambda: addresses(self.hget("endpoints", hname)) == pod_ips(), what="host endpoints")
-        # Converged means quiet: no update loop between the syncer and the host's defaulting.
-        rv = self.hjson("service", hname)["metadata"]["resourceVersion"]
-        time.sleep(2)
-        self.assertEqual(self.hjson("service", hname)["metadata"]["resourceVersion"], rv)
+        # Converged means quiet: no update loop between the syncer and the host's defaulting (the
+        # host copy goes quiet for 2 s; a loop would rewrite it every few milliseconds).
+        def quiet():
+            rv = self.hjson("service", hname)["metadata"]["resourceVersion"]
+            time.sleep(2)
+            return self.hjson("service", hname)["metadata"]["resourceVersion"] == rv
+        self.wait_for(quiet, timeout=20, what="the host service to stay unchanged")
         # A selector naming another tenant or namespace is narrowed to this tenant's namespace.
         forged = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "forged"},
                   "spec": {"selector": {"app": "x", "vkube.dev/tenant": "other", "vkube.dev/namespace": "kube-system"},
