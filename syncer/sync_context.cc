@@ -1,8 +1,13 @@
 #include "syncer/sync_context.h"
 
+#include "libs/kubeclient/api_error.h"
 #include "syncer/host_identity.h"
 
 namespace vkube::syncer {
+
+SyncOutcome OutcomeOf(const Error& e) {
+  return kube::IsRetryable(e) || kube::IsConflict(e) ? SyncOutcome::kRetry : SyncOutcome::kDone;
+}
 
 void EnqueueOwnChanges(SyncContext& ctx, controllers::SharedInformer& informer, const std::string& resource) {
   auto own = [&ctx, resource](const store::ObjectPtr& obj) {

@@ -27,6 +27,10 @@ inline std::string SyncKey(const std::string& resource, const std::string& ns, c
   return resource + "/" + ns + "/" + name;
 }
 
+// A failed host write: retried when the host may take it later (throttled, unavailable, lost
+// connection) or the cache was behind (conflict); otherwise done (the next event brings the key back).
+SyncOutcome OutcomeOf(const Error& host_error);
+
 // Keys for a synced kind's own objects: every tenant add/update/delete of `resource`.
 void EnqueueOwnChanges(SyncContext& ctx, controllers::SharedInformer& informer, const std::string& resource);
 // The key of the virtual object a changed host object of `resource` stands for (if it is ours).

@@ -93,7 +93,7 @@ asio::awaitable<SyncOutcome> DependentSyncer::Reconcile(std::string ns, std::str
   const bool referenced = Referenced(ns, name);
   Status s = co_await Converge(ns, name, referenced);
   if (s) co_return SyncOutcome::kDone;
-  co_return (kube::IsRetryable(s.error()) || kube::IsConflict(s.error())) ? SyncOutcome::kRetry : SyncOutcome::kDone;
+  co_return OutcomeOf(s.error());
 }
 
 asio::awaitable<Status> DependentSyncer::Ensure(std::string ns, std::string name) {

@@ -64,9 +64,9 @@ asio::awaitable<SyncOutcome> EventSyncer::Reconcile(std::string, std::string nam
     (void)ctx_.virt.objects->Update(*kind, ns, vname, std::move(next));  // a conflict: a newer copy won
     co_return SyncOutcome::kDone;
   }
-  auto created = ctx_.virt.objects->Create(*kind, ns, std::move(vev));
-  if (!created && created.error().code == ErrorCode::kAlreadyExists) co_return SyncOutcome::kDone;
-  co_return SyncOutcome::kDone;  // an event that cannot be written is dropped, as kube's recorder does
+  // An event that cannot be written (already there, namespace gone) is dropped, as kube's recorder does.
+  (void)ctx_.virt.objects->Create(*kind, ns, std::move(vev));
+  co_return SyncOutcome::kDone;
 }
 
 }  // namespace vkube::syncer

@@ -22,8 +22,6 @@ std::string AnnotationOf(const json& obj, std::string_view key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-bool Retryable(const Error& e) { return kube::IsRetryable(e) || kube::IsConflict(e); }
-
 }  // namespace
 
 PodSyncer::PodSyncer(SyncContext& ctx, EnsureDependent ensure_dependent)
@@ -133,7 +131,7 @@ asio::awaitable<SyncOutcome> PodSyncer::SyncUp(const json& vpod, const json& hpo
     const kube::ResourceRef ref = kube::ResourceRef::Core("pods", ctx_.host_namespace);
     const kube::WriteOptions wo;
     auto updated = co_await ctx_.host->Update(ref, std::move(*next), wo);
-    if (!updated) co_return Retryable(updated.error()) ? SyncOutcome::kRetry : SyncOutcome::kDone;
+    if (!updated) co_return OutcomeOf(updated.error());
   }
   // Up: the node the host scheduled it on, then its status.
   const std::string node = Str(hpod, "spec.nodeName");

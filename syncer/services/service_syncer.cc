@@ -19,10 +19,6 @@ namespace {
 
 bool Virtual(const std::string& ns, const std::string& name) { return ns == "default" && name == "kubernetes"; }
 
-SyncOutcome OutcomeOf(const Error& e) {
-  return kube::IsRetryable(e) || kube::IsConflict(e) ? SyncOutcome::kRetry : SyncOutcome::kDone;
-}
-
 // Whether another of the tenant's Services holds `ip`.
 bool IpTaken(const std::vector<store::ObjectPtr>& services, const std::string& ip, const std::string& uid) {
   for (const auto& s : services) {
@@ -39,9 +35,7 @@ bool IpTaken(const std::vector<store::ObjectPtr>& services, const std::string& i
 
 ServiceSyncer::ServiceSyncer(SyncContext& ctx) : ctx_(ctx) {}
 
-void ServiceSyncer::Register(controllers::SharedInformer& informer) {
-  EnqueueOwnChanges(ctx_, informer, resource_);
-}
+void ServiceSyncer::Register(controllers::SharedInformer& informer) { EnqueueOwnChanges(ctx_, informer, resource_); }
 
 void ServiceSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
   if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, old_obj, obj);
