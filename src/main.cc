@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -117,6 +118,10 @@ int Serve(const ServeOptions& o) {
   // The syncer: every tenant's pods go to the host namespace through one shared host client whose
   // connection and watches run on their own thread (never blocked by tenants' controllers).
   boost::asio::thread_pool host_io(1);
+  // Reconciles of every tenant's syncer: their tenant-store writes (bindings, status, events) wait
+  // for fsync, so enough threads for those waits to share group commits without holding up the
+  // tenants' controllers or the syncer's own down path (host writes never block a thread).
+  std::optional<boost::asio::thread_pool> syncer_pool;
   std::shared_ptr<kube::Http2KubeClient> host_client;
   std::shared_ptr<const syncer::HostEndpoint> host_endpoint;
   if (!o.host_kubeconfig.empty()) {
@@ -134,7 +139,9 @@ int Serve(const ServeOptions& o) {
     auto tokens = std::make_shared<kube::TokenSource>(kc->token, kc->token_file, std::chrono::minutes(1));
     host_endpoint = std::make_shared<syncer::HostEndpoint>(
         syncer::HostEndpoint{kc->server, *tls, kc->tls_server_name, [tokens] { return tokens->Token(); }});
-    platform.addons = [&o, host_client, host_endpoint, executor = host_io.get_executor()](
+    syncer_pool.emplace(8);
+    platform.addons = [&o, host_client, host_endpoint, executor = host_io.get_executor(),
+                       reconciles = syncer_pool->get_executor()](
                           const std::string& tenant,
                           const std::shared_ptr<registry::GenericRegistry>&) -> Result<tenancy::TenantAddons> {
       auto s = std::make_shared<syncer::Syncer>(syncer::SyncerOptions{.tenant = tenant,
@@ -142,7 +149,8 @@ int Serve(const ServeOptions& o) {
                                                                       .dns_server = o.host_dns,
                                                                       .follow_host_nodes = o.host_nodes_read,
                                                                       .host = host_client,
-                                                                      .host_executor = executor});
+                                                                      .host_executor = executor,
+                                                                      .executor = reconciles});
       tenancy::TenantAddons addons;
       addons.controllers.push_back([s](const controllers::ControllerContext& ctx) { return s->MakeController(ctx); });
       addons.stop = [s] { s->Stop(); };
@@ -252,6 +260,7 @@ int Serve(const ServeOptions& o) {
   (*tenants)->StopAll();  // controllers, then stores: every acknowledged write is already durable
   if (host_client) host_client->Shutdown();
   host_io.join();
+  if (syncer_pool) syncer_pool->join();
   controller_pool.join();
   blocking.join();
   tenants->reset();

@@ -56,10 +56,11 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
     if (!self) co_return SyncOutcome::kDone;
     co_return co_await self->Process(std::move(key));
   };
-  queue_ = std::make_shared<SyncQueue>(vctx.executor, process, options_.queue);
+  const asio::any_io_executor executor = options_.executor ? options_.executor : vctx.executor;
+  queue_ = std::make_shared<SyncQueue>(executor, process, options_.queue);
   SyncQueueOptions background = options_.queue;
   background.max_workers = 2;
-  background_ = std::make_shared<SyncQueue>(vctx.executor, process, background);
+  background_ = std::make_shared<SyncQueue>(executor, process, background);
   ctx_.enqueue = [q = queue_.get(), b = background_.get()](const std::string& key) {
     (key.starts_with("events/") ? b : q)->Add(key);
   };

@@ -29,6 +29,10 @@ struct SyncerOptions {
   bool follow_host_nodes = true;               // copy real host Nodes (needs cluster-scoped read)
   std::shared_ptr<kube::KubeClient> host;      // may be shared by every tenant
   boost::asio::any_io_executor host_executor;  // where host watches run (not the controller pool)
+  // Where reconciles run (empty: the tenant's controller executor). Their tenant-store writes
+  // (bindings, status, events) wait for fsync on these threads, so a pool of its own keeps the
+  // tenant's controllers and the down path moving while writes share a group commit.
+  boost::asio::any_io_executor executor;
   SyncQueueOptions queue;
 };
 

@@ -51,7 +51,7 @@ void DaemonSetController::Register(SharedInformer& informer) {
   informer.AddHandler({.resource = "nodes",
                        .on_add = [this](const store::ObjectPtr&) { EnqueueAll(); },
                        .on_update = [this](const store::ObjectPtr& old, const store::ObjectPtr& n) {
-                         if (jsonx::At(Parse(old), "metadata.labels") != jsonx::At(Parse(n), "metadata.labels")) EnqueueAll();
+                         if (jsonx::At(*View(old), "metadata.labels") != jsonx::At(*View(n), "metadata.labels")) EnqueueAll();
                        },
                        .on_delete = [this](const store::ObjectPtr&) { EnqueueAll(); }});
 }

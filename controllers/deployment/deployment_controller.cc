@@ -71,7 +71,7 @@ void DeploymentController::Register(SharedInformer& informer) {
                        .on_delete = [this](const store::ObjectPtr& o) { EnqueueOwnerOfRs(o); }});
   // Recreate waits for the old pods to be gone.
   informer.AddHandler({.resource = "pods", .on_delete = [this](const store::ObjectPtr& p) {
-                         auto ref = ControllerRef(Parse(p));
+                         auto ref = ControllerRef(*View(p));
                          if (!ref || ref->kind != "ReplicaSet") return;
                          if (auto rs = ctx_.informer->Get("apps/replicasets", p->key.ns, ref->name)) EnqueueOwnerOfRs(rs);
                        }});

@@ -69,10 +69,11 @@ void EndpointsController::Register(SharedInformer& informer) {
 }
 
 void EndpointsController::EnqueueServicesSelecting(const store::ObjectPtr& pod_obj) {
-  const Json pod = Parse(pod_obj);
+  const store::JsonPtr pod_view = View(pod_obj);
+  const Json& pod = *pod_view;
   const Json& labels = jsonx::At(pod, "metadata.labels");
   for (const auto& s : ctx_.informer->List("services", pod_obj->key.ns)) {
-    auto sel = ServiceSelector(Parse(s));
+    auto sel = ServiceSelector(*View(s));
     if (sel && sel->MatchesJson(labels)) Enqueue(s);
   }
 }

@@ -13,7 +13,7 @@ void QueueController::EnqueueOnChange(SharedInformer& informer, const std::strin
 void QueueController::EnqueueOwnerOnEvents(SharedInformer& informer, const std::string& resource,
                                            const std::string& owner_kind) {
   auto on_child = [this, owner_kind](const store::ObjectPtr& child) {
-    auto ref = ControllerRef(Parse(child));
+    auto ref = ControllerRef(*View(child));
     if (ref && ref->kind == owner_kind) Enqueue(child->key.ns + "/" + ref->name);
   };
   informer.AddHandler({.resource = resource,

@@ -8,7 +8,41 @@ namespace vkube::controllers {
 
 namespace jsonx = resource::jsonx;
 
-Json Parse(const store::ObjectPtr& obj) { return Json::parse(obj->json, nullptr, false); }
+namespace {
+thread_local ParseScope* current_scope = nullptr;
+}  // namespace
+
+ParseScope::ParseScope() : outer_(current_scope) { current_scope = this; }
+
+ParseScope::~ParseScope() {
+  current_scope = outer_;
+  for (const auto& [obj, parsed] : pinned_) store::ForgetParsed(*obj);
+}
+
+ParseScope* ParseScope::Current() { return current_scope; }
+
+void ParseScope::Pin(const store::ObjectPtr& obj, store::JsonPtr parsed) {
+  for (const auto& p : pinned_) {
+    if (p.first == obj) return;
+  }
+  pinned_.emplace_back(obj, std::move(parsed));
+}
+
+store::JsonPtr View(const store::ObjectPtr& obj) {
+  if (ParseScope* scope = ParseScope::Current()) {
+    store::JsonPtr parsed = store::ParsedJson(*obj);
+    scope->Pin(obj, parsed);
+    return parsed;
+  }
+  if (store::JsonPtr shared = obj->parsed.load(std::memory_order_acquire).lock()) return shared;
+  // Outside a scope nothing is cached: the object would keep the parse's bookkeeping alive.
+  return std::make_shared<const Json>(Json::parse(obj->json, nullptr, false));
+}
+
+Json Parse(const store::ObjectPtr& obj) {
+  if (store::JsonPtr shared = obj->parsed.load(std::memory_order_acquire).lock()) return *shared;
+  return Json::parse(obj->json, nullptr, false);
+}
 
 std::optional<OwnerRef> ControllerRef(const Json& obj) {
   const Json& refs = jsonx::At(obj, "metadata.ownerReferences");

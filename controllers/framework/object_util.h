@@ -3,6 +3,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +16,28 @@ namespace vkube::controllers {
 
 using Json = nlohmann::json;
 
+// A private, mutable copy of the object (shares a parse an event's handlers already made).
 Json Parse(const store::ObjectPtr& obj);
+// A read-only view: inside a ParseScope every caller gets the same parse of one object.
+store::JsonPtr View(const store::ObjectPtr& obj);
+
+// While alive on a thread, View() of an object parses it once and shares that parse: an informer
+// opens one per event, so the ten handlers looking at a pod parse it once instead of ten times.
+// Parses are released (and the objects forget them) when the scope ends: nothing is kept.
+class ParseScope {
+ public:
+  ParseScope();
+  ~ParseScope();
+  ParseScope(const ParseScope&) = delete;
+  ParseScope& operator=(const ParseScope&) = delete;
+
+  static ParseScope* Current();
+  void Pin(const store::ObjectPtr& obj, store::JsonPtr parsed);
+
+ private:
+  ParseScope* outer_;
+  std::vector<std::pair<store::ObjectPtr, store::JsonPtr>> pinned_;
+};
 
 struct OwnerRef {
   std::string api_version;

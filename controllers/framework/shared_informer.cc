@@ -1,5 +1,7 @@
 #include "controllers/framework/shared_informer.h"
 
+#include "controllers/framework/object_util.h"
+
 #include <boost/asio/post.hpp>
 
 #include "libs/core/log.h"
@@ -85,6 +87,7 @@ void SharedInformer::Drain() {
 }
 
 void SharedInformer::Apply(const store::Event& ev) {
+  const ParseScope parses;  // the handlers of one event share each object's parse
   const store::Key& key = ev.object->key;
   store::ObjectPtr old;
   {

@@ -62,7 +62,8 @@ void GarbageCollector::Register(SharedInformer& informer) {
 }
 
 void GarbageCollector::Observe(const store::ObjectPtr& obj) {
-  Json o = Parse(obj);
+  const store::JsonPtr view = View(obj);
+  const Json& o = *view;
   const std::string uid = jsonx::Str(o, "metadata.uid");
   if (uid.empty()) return;
   Node node{obj->key, {}, IsTerminating(o), false};
@@ -92,7 +93,8 @@ void GarbageCollector::Observe(const store::ObjectPtr& obj) {
 }
 
 void GarbageCollector::Forget(const store::ObjectPtr& obj) {
-  Json o = Parse(obj);
+  const store::JsonPtr view = View(obj);
+  const Json& o = *view;
   const std::string uid = jsonx::Str(o, "metadata.uid");
   if (uid.empty()) return;
   std::vector<store::Key> to_check;

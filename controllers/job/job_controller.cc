@@ -62,7 +62,8 @@ void JobController::Register(SharedInformer& informer) {
   // pods (kube's job controller does the same).
   enum class Seen : std::uint8_t { kAdded, kUpdated, kDeleted };
   auto on_pod = [this](const store::ObjectPtr* old_p, const store::ObjectPtr& p, Seen seen) {
-    Json pod = Parse(p);
+    const store::JsonPtr pod_view = View(p);
+    const Json& pod = *pod_view;
     auto ref = ControllerRef(pod);
     if (!ref || ref->kind != "Job") return;
     const std::string key = p->key.ns + "/" + ref->name;
@@ -74,7 +75,7 @@ void JobController::Register(SharedInformer& informer) {
       } else {
         expectations_.CreationObserved(key);
       }
-    } else if (IsTerminating(pod) && !(old_p != nullptr && IsTerminating(Parse(*old_p)))) {
+    } else if (IsTerminating(pod) && !(old_p != nullptr && IsTerminating(*View(*old_p)))) {
       expectations_.DeletionObserved(key);
     }
     Enqueue(key);

@@ -16,7 +16,7 @@ constexpr std::chrono::milliseconds kRecheck{1000};  // contents still going (gr
 
 void NamespaceController::Register(SharedInformer& informer) {
   auto on_ns = [this](const store::ObjectPtr& obj) {
-    if (IsTerminating(Parse(obj))) Enqueue("/" + obj->key.name);
+    if (IsTerminating(*View(obj))) Enqueue("/" + obj->key.name);
   };
   informer.AddHandler({.resource = "namespaces",
                        .on_add = on_ns,
@@ -25,7 +25,7 @@ void NamespaceController::Register(SharedInformer& informer) {
   informer.AddHandler({.resource = "", .on_delete = [this](const store::ObjectPtr& obj) {
                          if (obj->key.ns.empty()) return;
                          auto ns = ctx_.informer->Get("namespaces", "", obj->key.ns);
-                         if (ns && IsTerminating(Parse(ns))) Enqueue("/" + obj->key.ns);
+                         if (ns && IsTerminating(*View(ns))) Enqueue("/" + obj->key.ns);
                        }});
 }
 

@@ -59,8 +59,8 @@ void ReplicaSetController::Register(SharedInformer& informer) {
                        .on_add = [this](const store::ObjectPtr& p) { OnPod(p, false); },
                        .on_update = [this](const store::ObjectPtr& old, const store::ObjectPtr& p) {
                          // A controller ref that changed hands: both owners re-count.
-                         auto before = ControllerRef(Parse(old));
-                         auto now = ControllerRef(Parse(p));
+                         auto before = ControllerRef(*View(old));
+                         auto now = ControllerRef(*View(p));
                          if (before && before->kind == kind_ && (!now || now->uid != before->uid)) {
                            Enqueue(p->key.ns + "/" + before->name);
                          }
@@ -70,7 +70,8 @@ void ReplicaSetController::Register(SharedInformer& informer) {
 }
 
 void ReplicaSetController::OnPod(const store::ObjectPtr& pod_obj, bool deleted) {
-  Json pod = Parse(pod_obj);
+  const store::JsonPtr pod_view = View(pod_obj);
+  const Json& pod = *pod_view;
   auto ref = ControllerRef(pod);
   if (ref) {
     if (ref->kind != kind_) return;

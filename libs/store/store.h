@@ -12,6 +12,7 @@
 //   with ErrorCode::kGone when `from_revision` is older than the retained history.
 // - A watcher that does not keep up (its queue exceeds WatchOptions::max_queue) is closed with
 //   WatchCloseReason::kTooSlow; the store never buffers without bound.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,8 +64,18 @@ struct Object {
   Revision create_revision = 0;
   std::string json;            // full serialized object, metadata.resourceVersion == revision
   Attrs attrs;
+  // The parsed form while someone holds it (see ParsedJson): the store keeps only the bytes, and
+  // every reader of one watch event shares a single parse. Not part of the object's state.
+  mutable std::atomic<std::weak_ptr<const nlohmann::json>> parsed;
 };
 using ObjectPtr = std::shared_ptr<const Object>;
+using JsonPtr = std::shared_ptr<const nlohmann::json>;
+
+// `obj.json` parsed (discarded value on malformed bytes), reusing a parse another reader still
+// holds. Thread-safe; two racing first readers may both parse, and either result is kept.
+JsonPtr ParsedJson(const Object& obj);
+// Forgets the shared parse (its memory goes with the last holder), e.g. once an event's handlers ran.
+void ForgetParsed(const Object& obj);
 
 // Filter applied inside the store to list and watch (label/field selectors are compiled by the
 // resource layer into this predicate). Must be cheap and thread-safe.

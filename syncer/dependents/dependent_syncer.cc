@@ -47,7 +47,7 @@ void DependentSyncer::Register(controllers::SharedInformer& informer) {
 }
 
 void DependentSyncer::CountReferences(const store::ObjectPtr& pod, int delta) {
-  const translate::PodReferences refs = translate::ReferencesOf(controllers::Parse(pod));
+  const translate::PodReferences refs = translate::ReferencesOf(*controllers::View(pod));
   std::vector<std::string> changed;
   {
     std::lock_guard lock(mu_);
@@ -76,7 +76,7 @@ void DependentSyncer::OnHostChange(const std::string& host_resource, const json*
 std::vector<std::string> DependentSyncer::AllKeys() {
   std::vector<std::string> keys;
   for (const auto& pod : ctx_.virt.informer->List("pods")) {
-    const translate::PodReferences refs = translate::ReferencesOf(controllers::Parse(pod));
+    const translate::PodReferences refs = translate::ReferencesOf(*controllers::View(pod));
     for (const auto& name : RefsOf(refs, resource_)) keys.push_back(SyncKey(resource_, pod->key.ns, name));
   }
   AppendHostKeys(ctx_, resource_, keys);

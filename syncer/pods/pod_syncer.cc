@@ -1,7 +1,7 @@
 #include "syncer/pods/pod_syncer.h"
 
 #include "controllers/framework/object_util.h"
-#include "controllers/framework/status_update.h"
+#include "libs/resource/status.h"
 #include "libs/core/log.h"
 #include "libs/kubeclient/api_error.h"
 #include "libs/registry/binding.h"
@@ -138,15 +138,30 @@ asio::awaitable<SyncOutcome> PodSyncer::SyncUp(const json& vpod, const json& hpo
   if (!node.empty() && Str(vpod, "spec.nodeName").empty()) {
     auto bound = registry::BindPod(*ctx_.virt.objects, ns, name,
                                    registry::MakeBinding(ns, name, Str(vpod, "metadata.uid"), node));
-    if (!bound) co_return bound.error().code == ErrorCode::kNotFound ? SyncOutcome::kDone : SyncOutcome::kRetry;
-    co_return SyncOutcome::kDone;  // the binding's event brings the pod back with its new version
+    // Conflict: already bound (this view is older than the store): its event is on the way.
+    if (bound || bound.error().code == ErrorCode::kNotFound || bound.error().code == ErrorCode::kConflict) {
+      co_return SyncOutcome::kDone;  // the binding's event brings the pod back with its new version
+    }
+    co_return SyncOutcome::kRetry;
   }
   json status = translate::VirtualPodStatus(hpod);
   if (status.empty() || vpod.value("status", json::object()) == status) co_return SyncOutcome::kDone;
   const resource::Kind* pods = ctx_.virt.objects->Find("", "pods");
   if (pods == nullptr) co_return SyncOutcome::kDone;
-  Status s = controllers::UpdateStatus(*ctx_.virt.objects, *pods, vpod, status);
-  co_return s ? SyncOutcome::kDone : SyncOutcome::kRetry;
+  // The host pod is the status's only source (as the runtime is for kubelet, which writes status
+  // without a precondition): no version check, so a tenant cache running behind costs no retry.
+  const std::string vuid = Str(vpod, "metadata.uid");
+  auto res = ctx_.virt.objects->GuaranteedUpdate(
+      *pods, ns, name,
+      [&](const json& cur) -> Result<json> {
+        if (Str(cur, "metadata.uid") != vuid) return resource::NotFound("", "pods", name);  // another pod now
+        json n = cur;
+        n["status"] = status;
+        return n;
+      },
+      registry::WriteOptions{.subresource = "status"});
+  if (res || res.error().code == ErrorCode::kNotFound) co_return SyncOutcome::kDone;
+  co_return SyncOutcome::kRetry;
 }
 
 asio::awaitable<SyncOutcome> PodSyncer::DeleteHost(std::string host_name, std::string uid,
