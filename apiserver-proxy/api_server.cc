@@ -26,6 +26,7 @@
 #include "libs/pki/credentials.h"
 #include "libs/registry/binding.h"
 #include "libs/registry/scale.h"
+#include "libs/registry/service_account_token.h"
 #include "libs/resource/json_access.h"
 #include "libs/resource/meta.h"
 #include "libs/resource/patch.h"
@@ -152,7 +153,7 @@ class ApiServer::Impl {
       : t_(std::move(tenant)),
         limits_(limits),
         blocking_(blocking),
-        authn_(t_.tokens, t_.accept_client_certs, t_.client_certs),
+        authn_(t_.tokens, t_.accept_client_certs, t_.client_certs, ServiceAccountReview(t_)),
         discovery_(*t_.registry) {
     if (!t_.objects) t_.objects = std::make_shared<registry::GenericRegistry>(t_.store, t_.registry);
     objects_ = t_.objects.get();
@@ -264,6 +265,9 @@ class ApiServer::Impl {
                           c.info.verb == "update";
     if (sub == "scale" && registry::HasScale(c.kind)) co_return co_await Scale(c);
     if (sub == "binding" && c.kind.info.group.empty() && c.kind.info.resource == "pods") co_return co_await Bind(c);
+    if (sub == "token" && c.kind.info.group.empty() && c.kind.info.resource == "serviceaccounts") {
+      co_return co_await CreateToken(c);
+    }
     if (!sub.empty() && !(sub == "status" && c.kind.info.has_status) && !finalize) co_return NotFoundPath();
     if (c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty() &&
         (c.info.verb == "create" || c.info.verb == "deletecollection")) {
@@ -366,11 +370,16 @@ class ApiServer::Impl {
     return JsonResponse(200, std::move(body));
   }
 
+  static Result<json> DecodeBody(const http::Request& req) {
+    if (req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0) {
+      return resource::DecodeKubernetesProtobuf(req.body);
+    }
+    return ParseBody(req.body);
+  }
+
   // Body of a create/update: a JSON (or protobuf) object of this kind, in the request's namespace.
   Result<json> DecodeObject(const Ctx& c) {
-    auto body = c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0
-                    ? resource::DecodeKubernetesProtobuf(c.req.body)
-                    : ParseBody(c.req.body);
+    auto body = DecodeBody(c.req);
     if (!body) return body;
     json& obj = *body;
     if (!obj.is_object()) return resource::BadRequest("the body of the request must be a JSON object");
@@ -669,6 +678,30 @@ class ApiServer::Impl {
   }
 
   // POST pods/NAME/binding: a v1 Binding sets spec.nodeName once; answers a 201 Status.
+  static Authenticator::TokenReview ServiceAccountReview(const TenantContext& t) {
+    if (!t.service_account_tokens) return nullptr;
+    return [store = t.store, signer = t.service_account_tokens](std::string_view token) -> std::optional<UserInfo> {
+      auto user = registry::AuthenticateServiceAccountToken(*store, *signer, token);
+      if (!user) return std::nullopt;
+      return UserInfo{std::move(user->name), std::move(user->groups)};
+    };
+  }
+
+  // serviceaccounts/NAME/token: kube's TokenRequest (`kubectl create token`).
+  asio::awaitable<Result<http::Response>> CreateToken(Ctx& c) {
+    if (c.info.verb != "create") {
+      co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+    }
+    if (!t_.service_account_tokens) co_return NotFoundPath();
+    auto body = DecodeBody(c.req);  // (a helper, not ?: — see Handle)
+    if (!body) co_return body.take_error();
+    auto spec = registry::ParseTokenRequest(*body, c.info.name);
+    if (!spec) co_return spec.take_error();
+    auto issued = registry::IssueServiceAccountToken(*t_.store, *t_.service_account_tokens, c.info.ns, c.info.name, *spec);
+    if (!issued) co_return issued.take_error();
+    co_return JsonResponse(201, issued->request.dump());
+  }
+
   asio::awaitable<Result<http::Response>> Bind(Ctx& c) {
     if (c.info.verb != "create") {
       co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");

@@ -13,6 +13,7 @@
 #include "apiserver-proxy/pod_streams.h"
 #include "libs/http/handler.h"
 #include "libs/pki/client_cert_verifier.h"
+#include "libs/pki/service_account_tokens.h"
 #include "libs/registry/generic_registry.h"
 #include "libs/resource/registry.h"
 #include "libs/store/store.h"
@@ -47,6 +48,9 @@ struct TenantContext {
   // against that (the tenant's) CA; otherwise the transport's verdict (PeerInfo) is trusted.
   bool accept_client_certs = true;
   std::shared_ptr<const pki::ClientCertVerifier> client_certs;
+  // Signs and verifies the tenant's service account tokens (TokenRequest, bearer JWTs); null:
+  // neither is served.
+  std::shared_ptr<const pki::ServiceAccountTokens> service_account_tokens;
   // Called once per authenticated request (before any work); false answers 429. The tenant's
   // rate limit lives here so unauthenticated traffic cannot spend a tenant's budget.
   std::function<bool()> admit;

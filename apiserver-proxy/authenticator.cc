@@ -16,6 +16,7 @@ std::optional<UserInfo> Authenticator::Authenticate(const http::Request& request
         return t.user;
       }
     }
+    if (review_) return review_(token);
     return std::nullopt;
   }
   if (accept_client_certs_ && request.peer) return FromClientCert(*request.peer);

@@ -81,6 +81,7 @@ std::vector<std::string> DeclaredSubresources(const Info& info) {
   if (info.has_status) names.emplace_back("status");
   // Fixed in kube-apiserver for these built-ins.
   if (info.group.empty() && info.resource == "namespaces") names.emplace_back("finalize");
+  if (info.group.empty() && info.resource == "serviceaccounts") names.emplace_back("token");
   bool workload_scale = (info.group == "apps" && (info.resource == "deployments" || info.resource == "replicasets" ||
                                                   info.resource == "statefulsets")) ||
                         (info.group.empty() && info.resource == "replicationcontrollers");

@@ -41,6 +41,15 @@ int Fail(const std::string& what, const Error& e) {
   return 1;
 }
 
+// --pod-api-address for one tenant: "{tenant}" becomes its name (SNI routing: TENANT.DOMAIN).
+std::string PodApiHost(std::string pattern, const std::string& tenant) {
+  constexpr std::string_view kPlaceholder = "{tenant}";
+  for (auto at = pattern.find(kPlaceholder); at != std::string::npos; at = pattern.find(kPlaceholder, at + tenant.size())) {
+    pattern.replace(at, kPlaceholder.size(), tenant);
+  }
+  return pattern;
+}
+
 std::string ListenerUrl(const std::string& listen_host, std::uint16_t port) {
   const std::string host = listen_host == "0.0.0.0" || listen_host == "::" ? "127.0.0.1" : listen_host;
   return "https://" + host + ":" + std::to_string(port);
@@ -147,6 +156,8 @@ int Serve(const ServeOptions& o) {
       auto s = std::make_shared<syncer::Syncer>(syncer::SyncerOptions{.tenant = tenant,
                                                                       .host_namespace = o.host_namespace,
                                                                       .dns_server = o.host_dns,
+                                                                      .api_host = PodApiHost(o.pod_api_host, tenant),
+                                                                      .api_port = o.pod_api_port,
                                                                       .follow_host_nodes = o.host_nodes_read,
                                                                       .host = host_client,
                                                                       .host_executor = executor,

@@ -10,8 +10,9 @@ std::string Usage() {
          "              [--default-tenant NAME] [--tenants FILE] [--tenant-qps N] [--tenant-burst N]\n"
          "              [--tenant-max-watches N] [--tenant-max-inflight N] [--tenant-max-objects N]\n"
          "              [--host-kubeconfig FILE|in-cluster --host-namespace NS [--host-dns IP]\n"
-         "               [--no-host-nodes] [--host-qps N] [--host-burst N]]\n"
-         "              sync tenants' pods to that host namespace\n"
+         "               [--no-host-nodes] [--host-qps N] [--host-burst N] [--pod-api-address HOST:PORT]]\n"
+         "              sync tenants' pods to that host namespace; host pods reach their tenant's API\n"
+         "              at --pod-api-address (\"{tenant}\" is replaced by the tenant's name)\n"
          "  vkube host --data-dir DIR [--listen HOST:PORT] [--nodes N] [serve flags]\n"
          "              a local host cluster: one tenant with N simulated nodes (scheduler, kubelets, logs)\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
@@ -143,6 +144,11 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       o.host_namespace = value;
     } else if (flag == "--host-dns") {
       o.host_dns = value;
+    } else if (flag == "--pod-api-address") {
+      std::uint16_t port = 0;
+      if (auto st = ParseHostPort(flag, value, &o.pod_api_host, &port); !st) return st.take_error();
+      if (o.pod_api_host.empty()) return Error::Make(ErrorCode::kBadRequest, flag + " wants HOST:PORT");
+      o.pod_api_port = std::to_string(port);
     } else if (flag == "--host-qps" || flag == "--host-burst") {
       std::size_t n = 0;
       if (auto st = ParseCount(flag, value, &n); !st) return st.take_error();

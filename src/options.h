@@ -39,6 +39,8 @@ struct ServeOptions {
   std::string host_kubeconfig;
   std::string host_namespace;
   std::string host_dns;            // tenant DNS server for ClusterFirst pods ("" = the host's DNS)
+  std::string pod_api_host;        // how host pods reach their tenant's API ("{tenant}" substituted)
+  std::string pod_api_port = "443";
   bool host_nodes_read = true;     // copy real host Nodes (needs cluster-scoped read on nodes)
   // Client-side limit on host API requests (all tenants of this process together); 0 = none.
   // Sized for bursts of pod creates: the host's own priority and fairness protects it.

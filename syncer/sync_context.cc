@@ -20,16 +20,21 @@ void EnqueueOwnChanges(SyncContext& ctx, controllers::SharedInformer& informer, 
                                 .on_delete = own});
 }
 
-void EnqueueHostChange(SyncContext& ctx, const std::string& resource, const nlohmann::json* old_obj,
-                       const nlohmann::json* obj) {
+void EnqueueHostChange(SyncContext& ctx, const std::string& resource, std::string_view kind,
+                       const nlohmann::json* old_obj, const nlohmann::json* obj) {
   const nlohmann::json* any = obj != nullptr ? obj : old_obj;
   if (any == nullptr) return;
-  if (auto ref = VirtualRefOf(*any, ctx.tenant)) ctx.enqueue(SyncKey(resource, ref->ns, ref->name));
+  if (auto ref = VirtualRefOf(*any, ctx.tenant); ref && ref->kind == kind) {
+    ctx.enqueue(SyncKey(resource, ref->ns, ref->name));
+  }
 }
 
-void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::vector<std::string>& keys) {
+void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind,
+                    std::vector<std::string>& keys) {
   for (const auto& h : ctx.cache->List(resource)) {
-    if (auto ref = VirtualRefOf(h, ctx.tenant)) keys.push_back(SyncKey(resource, ref->ns, ref->name));
+    if (auto ref = VirtualRefOf(h, ctx.tenant); ref && ref->kind == kind) {
+      keys.push_back(SyncKey(resource, ref->ns, ref->name));
+    }
   }
 }
 

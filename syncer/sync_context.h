@@ -2,8 +2,10 @@
 // What every per-kind syncer of one tenant shares: the tenant's side (its registry and informer),
 // the host's side (client, cache, namespace) and the queue. Passed explicitly: one per tenant.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "controllers/framework/controller.h"
 #include "libs/kubeclient/kube_client.h"
@@ -21,6 +23,8 @@ struct SyncContext {
   kube::KubeClient* host = nullptr;
   HostCache* cache = nullptr;
   std::function<void(const std::string& key)> enqueue;  // "resource/namespace/name"
+  // The key again after `delay` (a token to refresh before it expires).
+  std::function<void(const std::string& key, std::chrono::milliseconds delay)> enqueue_after;
 };
 
 inline std::string SyncKey(const std::string& resource, const std::string& ns, const std::string& name) {
@@ -33,11 +37,13 @@ SyncOutcome OutcomeOf(const Error& host_error);
 
 // Keys for a synced kind's own objects: every tenant add/update/delete of `resource`.
 void EnqueueOwnChanges(SyncContext& ctx, controllers::SharedInformer& informer, const std::string& resource);
-// The key of the virtual object a changed host object of `resource` stands for (if it is ours).
-void EnqueueHostChange(SyncContext& ctx, const std::string& resource, const nlohmann::json* old_obj,
-                       const nlohmann::json* obj);
-// Keys of every tenant object of `resource` and of every host copy (a restart's full pass).
-void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::vector<std::string>& keys);
+// The key of the virtual object (of `kind`) a changed host object of `resource` stands for, if it
+// is ours. Host objects of another kind (a pod's token Secret among the Secrets) are skipped.
+void EnqueueHostChange(SyncContext& ctx, const std::string& resource, std::string_view kind,
+                       const nlohmann::json* old_obj, const nlohmann::json* obj);
+// Keys of every host copy of `kind` objects in `resource` (a restart's full pass).
+void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind,
+                    std::vector<std::string>& keys);
 
 // One synced kind: which events make which keys, and how a key converges.
 class KindSyncer {

@@ -38,7 +38,11 @@ Syncer::Syncer(SyncerOptions options) : options_(std::move(options)) {
   ctx_.tenant = options_.tenant;
   ctx_.host_namespace = options_.host_namespace;
   ctx_.translate = translate::PodTranslateOptions{
-      .tenant = options_.tenant, .host_namespace = options_.host_namespace, .dns_server = options_.dns_server};
+      .tenant = options_.tenant,
+      .host_namespace = options_.host_namespace,
+      .dns_server = options_.dns_server,
+      .api_host = options_.api_host,
+      .api_port = options_.api_port};
   ctx_.host = options_.host.get();
 }
 
@@ -63,6 +67,9 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   background_ = std::make_shared<SyncQueue>(executor, process, background);
   ctx_.enqueue = [q = queue_.get(), b = background_.get()](const std::string& key) {
     (key.starts_with("events/") ? b : q)->Add(key);
+  };
+  ctx_.enqueue_after = [q = queue_.get()](const std::string& key, std::chrono::milliseconds delay) {
+    q->AddAfter(key, delay);
   };
   cache_ = std::make_unique<HostCache>(
       *options_.host, options_.host_executor,

@@ -26,6 +26,8 @@ struct SyncerOptions {
   std::string tenant;
   std::string host_namespace;
   std::string dns_server;                      // tenant DNS for ClusterFirst pods ("" = the host's)
+  std::string api_host;                        // the tenant API as host pods reach it ("" = unset)
+  std::string api_port = "443";
   bool follow_host_nodes = true;               // copy real host Nodes (needs cluster-scoped read)
   std::shared_ptr<kube::KubeClient> host;      // may be shared by every tenant
   boost::asio::any_io_executor host_executor;  // where host watches run (not the controller pool)

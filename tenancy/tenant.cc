@@ -8,6 +8,7 @@
 #include "libs/registry/admission/limit_ranger.h"
 #include "libs/registry/admission/object_count_quota.h"
 #include "libs/registry/admission/resource_quota.h"
+#include "libs/registry/admission/service_account_admission.h"
 #include "libs/registry/admission/service_allocator.h"
 
 namespace vkube::tenancy {
@@ -37,6 +38,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   objects->AddAdmission(*services);
   // kube's order: LimitRanger (defaults) before ResourceQuota (charges the defaulted pod).
   objects->AddAdmission(std::make_shared<registry::LimitRanger>(t->store_));
+  objects->AddAdmission(std::make_shared<registry::ServiceAccountAdmission>(t->store_));
   objects->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(t->store_, p.registry));
   if (p.tenant_limits.max_objects > 0) {
     objects->AddAdmission(std::make_shared<registry::ObjectCountQuota>(
@@ -54,6 +56,9 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   ctx.openapi = p.openapi;
   ctx.tokens.push_back({t->creds_.admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
   ctx.client_certs = *verifier;
+  auto sa_tokens = pki::ServiceAccountTokens::Load(t->creds_.service_account_key_pem);
+  if (!sa_tokens) return sa_tokens.take_error();
+  ctx.service_account_tokens = *sa_tokens;
   ctx.admit = [gate = &t->gate_] { return gate->AdmitRequest(); };
   apiserver::ApiServerLimits limits = p.limits;
   if (p.tenant_limits.max_inflight > 0) {
@@ -71,7 +76,11 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   }
   auto controllers = controllers::ControllerManager::Start(
       controllers::ControllerContext{
-          .tenant = name, .objects = objects, .executor = p.controller_executor, .root_ca_pem = t->TrustBundle()},
+          .tenant = name,
+          .objects = objects,
+          .executor = p.controller_executor,
+          .root_ca_pem = t->TrustBundle(),
+          .service_account_tokens = *sa_tokens},
       std::move(extra));
   if (!controllers) return controllers.take_error();
   t->controllers_ = std::move(*controllers);

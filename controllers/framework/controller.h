@@ -10,6 +10,7 @@
 
 #include "controllers/framework/shared_informer.h"
 #include "controllers/framework/work_queue.h"
+#include "libs/pki/service_account_tokens.h"
 #include "libs/registry/generic_registry.h"
 
 namespace vkube::controllers {
@@ -22,6 +23,8 @@ struct ControllerContext {
   std::shared_ptr<SharedInformer> informer;
   boost::asio::any_io_executor executor;  // the process-wide controller pool
   std::string root_ca_pem;                // published as kube-root-ca.crt in every namespace
+  // The tenant's token signer (the syncer writes pods' tokens for the host); may be null.
+  std::shared_ptr<const pki::ServiceAccountTokens> service_account_tokens;
 };
 
 class Controller {

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "libs/pki/service_account_tokens.h"
+
 namespace vkube::pki {
 namespace {
 
@@ -133,6 +135,14 @@ Result<Credentials> LoadOrCreate(const std::string& data_dir, const std::vector<
   auto token = LoadOrCreateToken(dir + "/admin.token");
   if (!token) return token.take_error();
   creds.admin_token = std::move(*token);
+  auto sa_key = ReadFile(dir + "/sa.key");
+  if (!sa_key || sa_key->empty() || !ca_pair) {
+    auto tokens = ServiceAccountTokens::Generate();
+    if (!tokens) return tokens.take_error();
+    sa_key = (*tokens)->KeyPem();
+    if (auto s = WriteFileAtomic(dir + "/sa.key", *sa_key, 0600); !s) return s.take_error();
+  }
+  creds.service_account_key_pem = std::move(*sa_key);
   return creds;
 }
 

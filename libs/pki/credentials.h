@@ -13,9 +13,10 @@ struct Credentials {
   KeyPair server;
   KeyPair admin;          // client certificate: CN kubernetes-admin, O system:masters
   std::string admin_token;
+  std::string service_account_key_pem;  // signs the tenant's service account tokens (sa.key)
 };
 
-// DIR/pki/{ca,server,admin}.{crt,key} and admin.token (keys and token 0600). The serving
+// DIR/pki/{ca,server,admin}.{crt,key}, admin.token and sa.key (keys and token 0600). The serving
 // certificate is re-issued when a requested SAN is missing from the existing one.
 Result<Credentials> LoadOrCreate(const std::string& data_dir, const std::vector<std::string>& extra_sans);
 

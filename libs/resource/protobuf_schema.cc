@@ -147,6 +147,10 @@ constexpr std::string_view kMessages[] = {
     "IngressRuleValue|http=1:HTTPIngressRuleValue?",
     "HTTPIngressRuleValue|paths=1:HTTPIngressPath*",
     "HTTPIngressPath|path=1:string backend=2:IngressBackend pathType=3:string?",
+    // authentication/v1 (`kubectl create token`)
+    "TokenRequest|metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:Skip",
+    "TokenRequestSpec|audiences=1:string* expirationSeconds=4:int64? boundObjectRef=3:BoundObjectReference?",
+    "BoundObjectReference|kind=1:string apiVersion=2:string name=3:string uid=4:string",
 };
 
 // Kinds a request body may carry at the top level (DeleteOptions: the body of typed deletes).
@@ -154,7 +158,7 @@ constexpr std::string_view kTopLevel[] = {"Namespace",     "ConfigMap",         
                                           "Service",       "Deployment",          "Pod",     "ResourceQuota",
                                           "Job",           "CronJob",             "Role",    "ClusterRole",
                                           "RoleBinding",   "ClusterRoleBinding",  "Ingress", "PriorityClass",
-                                          "PodDisruptionBudget", "DeleteOptions"};
+                                          "PodDisruptionBudget", "DeleteOptions",     "TokenRequest"};
 
 }  // namespace
 

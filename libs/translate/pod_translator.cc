@@ -150,38 +150,56 @@ void RewriteFieldRefs(json& spec) {
   }
 }
 
-// Projected service account tokens would be the HOST's tokens: drop those sources (and volumes
-// left empty), and the mounts of volumes that are gone.
-void DropServiceAccountTokens(json& spec) {
-  std::set<std::string> dropped;
+// Calls fn(source) for every serviceAccountToken source of the spec's projected volumes.
+template <typename Spec, typename Fn>
+void ForEachTokenSource(Spec& spec, Fn fn) {
+  if (!spec.is_object()) return;
   auto v = spec.find("volumes");
   if (v == spec.end() || !v->is_array()) return;
-  json kept = json::array();
   for (auto& vol : *v) {
-    if (vol.is_object() && vol.contains("projected") && vol["projected"].contains("sources") &&
-        vol["projected"]["sources"].is_array()) {
-      json sources = json::array();
-      for (auto& src : vol["projected"]["sources"]) {
-        if (!(src.is_object() && src.contains("serviceAccountToken"))) sources.push_back(src);
-      }
-      if (sources.empty()) {
-        dropped.insert(Str(vol, "name"));
-        continue;
-      }
-      vol["projected"]["sources"] = std::move(sources);
+    if (!vol.is_object()) continue;
+    auto p = vol.find("projected");
+    if (p == vol.end() || !p->is_object()) continue;
+    auto sources = p->find("sources");
+    if (sources == p->end() || !sources->is_array()) continue;
+    for (auto& src : *sources) {
+      if (src.is_object() && src.contains("serviceAccountToken") && src["serviceAccountToken"].is_object()) fn(src);
     }
-    kept.push_back(vol);
   }
-  *v = std::move(kept);
-  if (dropped.empty()) return;
+}
+
+std::string TokenKey(std::size_t index) { return index == 0 ? "token" : "token-" + std::to_string(index); }
+
+// Projected service account tokens would be the HOST's tokens: each becomes the matching item of
+// the pod's token Secret, which holds the tenant's token.
+void ProjectTenantTokens(json& spec, const std::string& secret) {
+  std::size_t index = 0;
+  ForEachTokenSource(spec, [&](json& src) {
+    std::string path = Str(src["serviceAccountToken"], "path");
+    src = {{"secret", {{"name", secret}, {"items", json::array({{{"key", TokenKey(index++)}, {"path", path}}})}}}};
+  });
+}
+
+// The tenant API's in-cluster address for every container (explicit env beats the kubelet's;
+// what the tenant set itself is kept).
+void PointAtTenantApi(json& spec, const PodTranslateOptions& o) {
+  if (o.api_host.empty()) return;
+  const std::string tcp = "tcp://" + o.api_host + ":" + o.api_port;
+  const std::pair<const char*, std::string> vars[] = {
+      {"KUBERNETES_SERVICE_HOST", o.api_host},       {"KUBERNETES_SERVICE_PORT", o.api_port},
+      {"KUBERNETES_SERVICE_PORT_HTTPS", o.api_port}, {"KUBERNETES_PORT", tcp},
+      {"KUBERNETES_PORT_443_TCP", tcp},              {"KUBERNETES_PORT_443_TCP_ADDR", o.api_host},
+      {"KUBERNETES_PORT_443_TCP_PORT", o.api_port},  {"KUBERNETES_PORT_443_TCP_PROTO", "tcp"}};
   ForEachContainer(spec, [&](json& c) {
-    auto mounts = c.find("volumeMounts");
-    if (mounts == c.end() || !mounts->is_array()) return;
-    json keep = json::array();
-    for (auto& m : *mounts) {
-      if (!dropped.count(Str(m, "name"))) keep.push_back(m);
+    if (!c.contains("env") || !c["env"].is_array()) c["env"] = json::array();
+    json env = json::array();
+    for (const auto& [name, value] : vars) {
+      bool set = false;  // a value the tenant wrote itself stays
+      for (const auto& e : c["env"]) set = set || Str(e, "name") == name;
+      if (!set) env.push_back({{"name", name}, {"value", value}});
     }
-    *mounts = std::move(keep);
+    for (auto& e : c["env"]) env.push_back(std::move(e));
+    c["env"] = std::move(env);
   });
 }
 
@@ -222,7 +240,8 @@ json TranslatePod(const json& vpod, const PodTranslateOptions& o) {
   json spec = Sub(vpod, "spec");
   RefVisitor{nullptr, [&](const std::string& n) { return HostName(n, ns, o.tenant); }}.Spec(spec);
   RewriteFieldRefs(spec);
-  DropServiceAccountTokens(spec);
+  ProjectTenantTokens(spec, TokenSecretName(HostName(Str(meta, "name"), ns, o.tenant)));
+  PointAtTenantApi(spec, o);
   spec.erase("serviceAccountName");
   spec.erase("serviceAccount");
   spec["automountServiceAccountToken"] = false;
@@ -278,6 +297,22 @@ std::optional<json> UpdatedHostPod(const json& current, const json& desired) {
   if (!changed) return std::nullopt;
   return next;
 }
+
+std::vector<TokenProjection> ServiceAccountTokensOf(const json& virtual_pod) {
+  std::vector<TokenProjection> out;
+  const json& spec = Sub(virtual_pod, "spec");
+  ForEachTokenSource(spec, [&](const json& src) {
+    const json& t = src["serviceAccountToken"];
+    TokenProjection p{TokenKey(out.size()), Str(t, "audience"), 3600};
+    if (auto e = t.find("expirationSeconds"); e != t.end() && e->is_number_integer()) {
+      p.expiration_seconds = e->get<std::int64_t>();
+    }
+    out.push_back(std::move(p));
+  });
+  return out;
+}
+
+std::string TokenSecretName(std::string_view host_pod_name) { return std::string(host_pod_name) + ".sa-token"; }
 
 json VirtualPodStatus(const json& host_pod) {
   json status = Sub(host_pod, "status");

@@ -9,16 +9,24 @@
 //   at their host copies; the downward API's metadata.name/namespace/uid read the annotations that
 //   hold the virtual values, so a program inside sees its virtual identity;
 // - the host's service account is not the tenant's: no host token is mounted
-//   (automountServiceAccountToken=false), serviceAccountName and projected host tokens are dropped;
+//   (automountServiceAccountToken=false) and serviceAccountName is dropped; each projected
+//   service account token becomes an item of the host Secret TokenSecretName(host pod), which the
+//   syncer fills with the tenant's own token for the pod (vcluster does the same);
+// - with the tenant API's in-cluster address configured, KUBERNETES_SERVICE_HOST/PORT point every
+//   container at it (explicit env wins over the kubelet's host values), so in-cluster clients
+//   reach their own (virtual) cluster with that token and the tenant CA of kube-root-ca.crt;
 // - hostname defaults to the virtual pod name; subdomain, priorityClassName and schedulerName name
 //   tenant objects the host does not have and are dropped;
 // - enableServiceLinks=false: the host namespace's service variables would name other objects
 //   (possibly other tenants') and are meaningless inside the tenant;
 // - DNS: with a tenant DNS server configured, ClusterFirst becomes None + that nameserver and the
 //   tenant's search path; otherwise the host's DNS is used unchanged.
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +37,21 @@ struct PodTranslateOptions {
   std::string host_namespace;
   std::string dns_server;                     // "" = the host's DNS
   std::string cluster_domain = "cluster.local";
+  std::string api_host;                       // tenant API as host pods reach it ("" = unchanged)
+  std::string api_port = "443";
 };
+
+// One projected service account token of a pod: the host Secret key holding it, as requested.
+struct TokenProjection {
+  std::string key;       // "token", "token-1", ...
+  std::string audience;  // "" = the API server's
+  std::int64_t expiration_seconds = 3600;
+};
+// In order of appearance in the pod's projected volumes.
+std::vector<TokenProjection> ServiceAccountTokensOf(const nlohmann::json& virtual_pod);
+// The host Secret with a pod's tokens: "<host pod name>.sa-token" (a dot: no translated tenant
+// name, which always ends in "-x-NS-x-TENANT" or a hash, can take this form).
+std::string TokenSecretName(std::string_view host_pod_name);
 
 // Metadata of the host copy of any synced object: translated name in the host namespace, the
 // tenant's labels/annotations plus the syncer's markers and the virtual identity.

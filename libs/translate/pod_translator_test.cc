@@ -90,10 +90,40 @@ TEST(PodTranslator, NoHostCredentialsOrHostOnlyFields) {
   EXPECT_EQ(spec["automountServiceAccountToken"], false);
   EXPECT_EQ(spec["enableServiceLinks"], false);
   EXPECT_EQ(spec["hostname"], "web");
-  // The token-only volume and its mount are gone; the mixed one keeps its other sources.
-  for (const auto& v : spec["volumes"]) EXPECT_NE(v["name"], "kube-api-access");
-  ASSERT_EQ(spec["containers"][0]["volumeMounts"].size(), 1u);
-  EXPECT_EQ(spec["volumes"][3]["projected"]["sources"].size(), 2u);
+  // Each projected token (the host's, were it left alone) reads the tenant's token from the pod's
+  // token Secret instead; the other sources stay.
+  const std::string secret = "web-x-prod-x-team-a.sa-token";
+  const json& mixed = spec["volumes"][3]["projected"]["sources"];
+  ASSERT_EQ(mixed.size(), 3u);
+  EXPECT_EQ(mixed[2], json::parse(R"({"secret":{"name":")" + secret + R"(","items":[{"key":"token","path":"token"}]}})"));
+  const json& access = spec["volumes"][4]["projected"]["sources"];
+  EXPECT_EQ(access[0]["secret"]["items"][0]["key"], "token-1");
+  EXPECT_EQ(spec["containers"][0]["volumeMounts"].size(), 2u);
+  // Without an API address the kubelet's environment is left alone.
+  EXPECT_FALSE(spec["containers"][0]["env"].dump().find("KUBERNETES_SERVICE_HOST") != std::string::npos);
+}
+
+TEST(PodTranslator, TokenProjectionsAndApiAddress) {
+  auto tokens = ServiceAccountTokensOf(VirtualPod());
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].key, "token");
+  EXPECT_EQ(tokens[1].key, "token-1");
+  EXPECT_EQ(tokens[0].expiration_seconds, 3600);
+  EXPECT_EQ(TokenSecretName("p-x-ns-x-t"), "p-x-ns-x-t.sa-token");
+
+  auto o = kOpts;
+  o.api_host = "vkube.team-a.svc";
+  json pod = VirtualPod();
+  pod["spec"]["containers"][0]["env"].push_back({{"name", "KUBERNETES_SERVICE_HOST"}, {"value", "10.0.0.1"}});
+  json h = TranslatePod(pod, o);
+  std::map<std::string, std::string> env;
+  for (const auto& e : h["spec"]["containers"][0]["env"]) {
+    if (e.contains("value")) env[e["name"].get<std::string>()] = e["value"].get<std::string>();
+  }
+  EXPECT_EQ(env["KUBERNETES_SERVICE_HOST"], "10.0.0.1");  // what the tenant set itself stays
+  EXPECT_EQ(env["KUBERNETES_SERVICE_PORT"], "443");
+  EXPECT_EQ(env["KUBERNETES_PORT"], "tcp://vkube.team-a.svc:443");
+  EXPECT_EQ(h["spec"]["containers"][0]["env"].size(), 5u + 7u);  // its own five kept
 }
 
 TEST(PodTranslator, TenantDnsWhenConfigured) {

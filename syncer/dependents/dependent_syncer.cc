@@ -34,7 +34,10 @@ bool SameContent(const json& host, const json& desired) {
 
 }  // namespace
 
-DependentSyncer::DependentSyncer(SyncContext& ctx, std::string resource) : ctx_(ctx), resource_(std::move(resource)) {}
+DependentSyncer::DependentSyncer(SyncContext& ctx, std::string resource)
+    : ctx_(ctx),
+      resource_(std::move(resource)),
+      kind_(resource_ == "configmaps" ? "ConfigMap" : resource_ == "secrets" ? "Secret" : "PersistentVolumeClaim") {}
 
 void DependentSyncer::Register(controllers::SharedInformer& informer) {
   EnqueueOwnChanges(ctx_, informer, resource_);
@@ -70,7 +73,7 @@ void DependentSyncer::CountReferences(const store::ObjectPtr& pod, int delta) {
 }
 
 void DependentSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
-  if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, old_obj, obj);
+  if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, kind_, old_obj, obj);
 }
 
 std::vector<std::string> DependentSyncer::AllKeys() {
@@ -79,7 +82,7 @@ std::vector<std::string> DependentSyncer::AllKeys() {
     const translate::PodReferences refs = translate::ReferencesOf(*controllers::View(pod));
     for (const auto& name : RefsOf(refs, resource_)) keys.push_back(SyncKey(resource_, pod->key.ns, name));
   }
-  AppendHostKeys(ctx_, resource_, keys);
+  AppendHostKeys(ctx_, resource_, kind_, keys);
   return keys;
 }
 

@@ -36,6 +36,7 @@ class DependentSyncer final : public KindSyncer {
 
   SyncContext& ctx_;
   const std::string resource_;
+  const std::string kind_;  // of the virtual objects (host copies record it)
   // (namespace, name) → pods referencing it, from the pod informer's events: whether an object is
   // still needed is a lookup, not a scan of the namespace's pods.
   mutable std::mutex mu_;

@@ -37,7 +37,7 @@ void PodSyncer::Register(controllers::SharedInformer& informer) {
 }
 
 void PodSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
-  if (host_resource != "pods") return;
+  if (host_resource != "pods" && host_resource != "secrets") return;  // (secrets: a pod's token Secret)
   const json* any = obj != nullptr ? obj : old_obj;
   if (any == nullptr) return;
   if (auto ref = VirtualRefOf(*any, ctx_.tenant); ref && ref->kind == "Pod")
@@ -47,9 +47,11 @@ void PodSyncer::OnHostChange(const std::string& host_resource, const json* old_o
 std::vector<std::string> PodSyncer::AllKeys() {
   std::vector<std::string> keys;
   for (const auto& p : ctx_.virt.informer->List("pods")) keys.push_back(SyncKey(resource_, p->key.ns, p->key.name));
-  for (const auto& h : ctx_.cache->List("pods")) {
-    if (auto ref = VirtualRefOf(h, ctx_.tenant); ref && ref->kind == "Pod")
-      keys.push_back(SyncKey(resource_, ref->ns, ref->name));
+  for (const char* r : {"pods", "secrets"}) {
+    for (const auto& h : ctx_.cache->List(r)) {
+      if (auto ref = VirtualRefOf(h, ctx_.tenant); ref && ref->kind == "Pod")
+        keys.push_back(SyncKey(resource_, ref->ns, ref->name));
+    }
   }
   return keys;
 }
@@ -67,7 +69,8 @@ asio::awaitable<SyncOutcome> PodSyncer::Reconcile(std::string ns, std::string na
   }
   store::ObjectPtr vobj = ctx_.virt.informer->Get("pods", ns, name);
   if (vobj == nullptr) {
-    if (!hpod) co_return SyncOutcome::kDone;
+    // The host pod first; its token Secret once it is gone (its delete event brings the key back).
+    if (!hpod) co_return co_await tokens_.Remove(host_name);
     co_return co_await DeleteHost(host_name, Str(*hpod, "metadata.uid"), std::nullopt);
   }
   const json vpod = controllers::Parse(vobj);
@@ -109,7 +112,11 @@ asio::awaitable<SyncOutcome> PodSyncer::SyncDown(const json& vpod) {
   const kube::ResourceRef ref = kube::ResourceRef::Core("pods", ctx_.host_namespace);
   const kube::WriteOptions wo;
   auto created = co_await ctx_.host->Create(ref, std::move(hpod), wo);
-  if (created || kube::IsAlreadyExists(created.error())) co_return SyncOutcome::kDone;  // the host watch brings it
+  if (created || kube::IsAlreadyExists(created.error())) {
+    // Its token Secret right after (not before: the pod's sync lag does not wait on it); a
+    // kubelet mounting the pod's volumes waits for a Secret that is not there yet.
+    co_return co_await tokens_.Ensure(vpod);
+  }
   VKUBE_LOG(kWarn) << "syncer " << ctx_.tenant << ": creating host pod for " << ns << "/" << Str(vpod, "metadata.name")
                    << ": " << created.error().message;
   co_return SyncOutcome::kRetry;
@@ -126,7 +133,9 @@ asio::awaitable<Status> PodSyncer::EnsureDependents(std::string resource, std::s
 asio::awaitable<SyncOutcome> PodSyncer::SyncUp(const json& vpod, const json& hpod) {
   const std::string ns = Str(vpod, "metadata.namespace");
   const std::string name = Str(vpod, "metadata.name");
-  // Down: what may change on a running pod.
+  // Down: what may change on a running pod, and its tokens (renewed; re-made if deleted).
+  const SyncOutcome tokens = co_await tokens_.Ensure(vpod);
+  if (tokens != SyncOutcome::kDone) co_return tokens;
   if (auto next = translate::UpdatedHostPod(hpod, translate::TranslatePod(vpod, ctx_.translate))) {
     const kube::ResourceRef ref = kube::ResourceRef::Core("pods", ctx_.host_namespace);
     const kube::WriteOptions wo;

@@ -4,12 +4,14 @@
 // tenant's grace period) is carried out on the host first and finished in the tenant once the
 // host pod is gone. Up: the host scheduler's node becomes the tenant pod's binding, the host
 // pod's status becomes the tenant pod's. A host pod deleted out of band takes its tenant pod with
-// it (owners recreate it, as when a node loses a pod); a finished pod stays as it finished.
+// it (owners recreate it, as when a node loses a pod); a finished pod stays as it finished. The
+// pod's service account tokens go down first, in a Secret of their own (pod_token_secret.h).
 #include <functional>
 #include <optional>
 #include <set>
 #include <string>
 
+#include "syncer/pods/pod_token_secret.h"
 #include "syncer/sync_context.h"
 
 namespace vkube::syncer {
@@ -38,6 +40,7 @@ class PodSyncer final : public KindSyncer {
 
   SyncContext& ctx_;
   EnsureDependent ensure_dependent_;
+  PodTokenSecret tokens_{ctx_};
   const std::string resource_ = "pods";
 };
 

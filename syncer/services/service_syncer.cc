@@ -38,13 +38,13 @@ ServiceSyncer::ServiceSyncer(SyncContext& ctx) : ctx_(ctx) {}
 void ServiceSyncer::Register(controllers::SharedInformer& informer) { EnqueueOwnChanges(ctx_, informer, resource_); }
 
 void ServiceSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
-  if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, old_obj, obj);
+  if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, "Service", old_obj, obj);
 }
 
 std::vector<std::string> ServiceSyncer::AllKeys() {
   std::vector<std::string> keys;
   for (const auto& s : ctx_.virt.informer->List(resource_)) keys.push_back(SyncKey(resource_, s->key.ns, s->key.name));
-  AppendHostKeys(ctx_, resource_, keys);
+  AppendHostKeys(ctx_, resource_, "Service", keys);
   return keys;
 }
 

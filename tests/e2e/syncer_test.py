@@ -6,6 +6,7 @@ translated names and markers on the host, pods Running on the host's nodes, the 
 sees, referenced configmaps/secrets synced only while needed, deletion both ways, a host pod
 deleted out of band, and convergence after kill -9 of the syncer in the middle of a burst.
 """
+import base64
 import json
 import os
 import signal
@@ -40,7 +41,8 @@ class Syncer(unittest.TestCase):
         cls.host = HostServer().start()
         cls.host.kubectl("create", "namespace", HOST_NS)
         cls.tenant = VkubeServer(extra_args=["--host-kubeconfig", cls.host.kubeconfig,
-                                             "--host-namespace", HOST_NS]).start()
+                                             "--host-namespace", HOST_NS,
+                                             "--pod-api-address", "{tenant}.vkube.tenants.svc:8443"]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -287,10 +289,14 @@ class Syncer(unittest.TestCase):
                                         "envFrom": [{"configMapRef": {"name": "cfg"}}]}]}}
         subprocess.run(k + ["apply", "-f", "-"], input=json.dumps(pod), check=True, capture_output=True, text=True)
         mine = lambda kind: self.hjson(kind, "-l", "vkube.dev/tenant=gone")["items"]  # noqa: E731
-        self.wait_for(lambda: len(mine("pods")) == 1 and len(mine("configmaps")) == 1, what="gone's host objects")
+        # (kube-root-ca.crt: the pod's service account volume reads the tenant CA from it)
+        names = lambda kind: {o["metadata"]["annotations"]["vkube.dev/object-name"] for o in mine(kind)}  # noqa: E731
+        self.wait_for(lambda: len(mine("pods")) == 1 and names("configmaps") == {"cfg", "kube-root-ca.crt"},
+                      what="gone's host objects")
         self.assertEqual(call("DELETE", "/v1/tenants/gone")[0], 200)
         self.assertEqual(mine("pods"), [])
         self.assertEqual(mine("configmaps"), [])
+        self.assertEqual(mine("secrets"), [])  # the pod's token Secret too
         # The other tenant's host objects are untouched.
         self.assertTrue(self.hjson("pods", "-l", f"vkube.dev/tenant={TENANT}")["items"])
 
@@ -361,6 +367,67 @@ class Syncer(unittest.TestCase):
         self.assertEqual(ev["message"], f"Successfully assigned default/evt to {node}")
         self.assertNotIn(host_name("evt"), json.dumps(list(reasons().values())))
         self.assertIn("Scheduled", self.t("describe", "pod", "evt").stdout)
+
+    def test_14_pods_get_their_tenants_own_service_account_token(self):
+        self.run_ready("tok")
+        vpod = self.tjson("pod", "tok")
+        # The tenant's admission gave the pod kube's API access volume, mounted in its container.
+        vols = [v for v in vpod["spec"]["volumes"] if v["name"].startswith("kube-api-access-")]
+        self.assertEqual(len(vols), 1, vpod["spec"]["volumes"])
+        self.assertEqual(vols[0]["projected"]["sources"][0], {"serviceAccountToken": {"expirationSeconds": 3607,
+                                                                                      "path": "token"}})
+        self.assertIn({"name": vols[0]["name"], "readOnly": True,
+                       "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"},
+                      vpod["spec"]["containers"][0]["volumeMounts"])
+        self.assertEqual(vpod["spec"]["serviceAccountName"], "default")
+        # On the host the token item reads the pod's token Secret; the CA comes with kube-root-ca.crt.
+        secret_name = host_name("tok") + ".sa-token"
+        hpod = self.hjson("pod", host_name("tok"))
+        hvol = [v for v in hpod["spec"]["volumes"] if v["name"] == vols[0]["name"]][0]
+        self.assertEqual(hvol["projected"]["sources"][0],
+                         {"secret": {"name": secret_name, "items": [{"key": "token", "path": "token"}]}})
+        self.assertEqual(hvol["projected"]["sources"][1]["configMap"]["name"], host_name("kube-root-ca.crt"))
+        self.wait_for(lambda: self.host_has("configmap", host_name("kube-root-ca.crt")), what="tenant CA on the host")
+        env = {e["name"]: e.get("value") for e in hpod["spec"]["containers"][0]["env"]}
+        self.assertEqual(env["KUBERNETES_SERVICE_HOST"], f"{TENANT}.vkube.tenants.svc")
+        self.assertEqual(env["KUBERNETES_SERVICE_PORT"], "8443")
+        self.wait_for(lambda: self.host_has("secret", secret_name), what="the pod's token Secret")
+        token = base64.b64decode(self.hjson("secret", secret_name)["data"]["token"]).decode()
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in token.split(".")[:2])
+        self.assertEqual(header["alg"], "ES256")
+        self.assertEqual(claims["sub"], "system:serviceaccount:default:default")
+        self.assertEqual(claims["kubernetes.io"]["pod"], {"name": "tok", "uid": vpod["metadata"]["uid"]})
+        self.assertEqual(claims["aud"], ["https://kubernetes.default.svc.cluster.local"])
+        self.assertGreater(claims["exp"] - claims["iat"], 300 * 24 * 3600)  # kube extends 3607 s to a year
+        # It is a credential of the tenant (as the service account), worthless at the host.
+        ok = self.t("--token", token, "get", "pod", "tok", check=False)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        bad = self.h("--token", token, "get", "pods", "-n", HOST_NS, check=False)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("Unauthorized", bad.stderr)
+        # kubectl create token: kube's TokenRequest, with its validation.
+        made = self.t("create", "token", "default", "--duration=1h").stdout.strip()
+        self.assertEqual(self.t("--token", made, "get", "ns", "default", check=False).returncode, 0)
+        short = self.t("create", "token", "default", "--duration=5m", check=False)
+        self.assertNotEqual(short.returncode, 0)
+        self.assertIn("may not specify a duration less than 10 minutes", short.stderr)
+        missing = self.t("create", "token", "nobody", check=False)
+        self.assertIn('serviceaccounts "nobody" not found', missing.stderr)
+        # A pod-bound token dies with its pod; the pod's token Secret goes with the host pod.
+        self.t("delete", "pod", "tok", "--grace-period=0", "--force")
+        self.wait_for(lambda: not self.host_has("secret", secret_name), what="token Secret gone")
+        gone = self.t("--token", token, "get", "pods", check=False)
+        self.assertIn("Unauthorized", gone.stderr)
+        self.assertEqual(self.t("--token", made, "get", "ns", "default", check=False).returncode, 0)
+
+    def test_15_a_token_secret_deleted_on_the_host_comes_back(self):
+        self.run_ready("tok2")
+        secret_name = host_name("tok2") + ".sa-token"
+        self.wait_for(lambda: self.host_has("secret", secret_name), what="the pod's token Secret")
+        self.h("delete", "secret", secret_name, "-n", HOST_NS)
+        self.wait_for(lambda: self.host_has("secret", secret_name), what="token Secret re-made")
+        token = base64.b64decode(self.hjson("secret", secret_name)["data"]["token"]).decode()
+        self.assertEqual(self.t("--token", token, "get", "pod", "tok2", check=False).returncode, 0)
 
 
 if __name__ == "__main__":

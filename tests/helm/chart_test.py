@@ -46,7 +46,7 @@ VALUE_SETS = {
     "etcd": ["-f", os.path.join(HERE, "values-etcd.yaml")],
 }
 KUBECONFIG_KEYS = {"config", "certificate-authority", "client-certificate", "client-key", "token"}
-PKI_FILES = {"ca.crt", "ca.key", "server.crt", "server.key", "admin.crt", "admin.key", "admin.token"}
+PKI_FILES = {"ca.crt", "ca.key", "server.crt", "server.key", "admin.crt", "admin.key", "admin.token", "sa.key"}
 # Flags of features the binary does not have yet: rendered only when the feature is enabled.
 PENDING_FLAGS = {"--kubeconfig-secret", "--kubeconfig-secret-namespace", "--kubeconfig-server", "--store",
                  "--etcd-endpoints", "--etcd-prefix", "--etcd-cafile", "--etcd-certfile", "--etcd-keyfile",
