@@ -8,6 +8,7 @@
 #include "libs/core/log.h"
 #include "libs/translate/name_translator.h"
 #include "syncer/dependents/dependent_syncer.h"
+#include "syncer/endpoints/endpoints_syncer.h"
 #include "syncer/events/event_syncer.h"
 #include "syncer/nodes/node_syncer.h"
 #include "syncer/pods/pod_syncer.h"
@@ -77,7 +78,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   ctx_.cache = cache_.get();
   const std::string selector = std::string(translate::kTenantLabel) + "=" + options_.tenant + "," +
                                std::string(translate::kManagedByLabel) + "=" + std::string(translate::kManagedByValue);
-  for (const char* r : {"pods", "configmaps", "secrets", "persistentvolumeclaims", "services"}) {
+  for (const char* r : {"pods", "configmaps", "secrets", "persistentvolumeclaims", "services", "endpoints"}) {
     cache_->Follow(r, kube::ResourceRef::Core(r, options_.host_namespace), selector);
   }
   cache_->Observe("events", kube::ResourceRef::Core("events", options_.host_namespace));
@@ -98,6 +99,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   kinds_.push_back(std::move(secrets));
   kinds_.push_back(std::move(pvcs));
   kinds_.push_back(std::make_unique<ServiceSyncer>(ctx_));
+  kinds_.push_back(std::make_unique<EndpointsSyncer>(ctx_));
   kinds_.push_back(std::make_unique<EventSyncer>(ctx_));
   kinds_.push_back(std::make_unique<NodeSyncer>(ctx_, options_.follow_host_nodes));
   for (auto& k : kinds_) k->Register(informer);

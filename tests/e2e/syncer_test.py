@@ -429,6 +429,41 @@ class Syncer(unittest.TestCase):
         token = base64.b64decode(self.hjson("secret", secret_name)["data"]["token"]).decode()
         self.assertEqual(self.t("--token", token, "get", "pod", "tok2", check=False).returncode, 0)
 
+    def test_16_endpoints_of_a_service_without_selector_go_down(self):
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "extdb"},
+               "spec": {"ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}]}}
+        self.t("apply", "-f", "-", input=json.dumps(svc))
+        self.run_ready("dbpod")
+        pod_ip = self.tjson("pod", "dbpod")["status"]["podIP"]
+        ep = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "extdb"},
+              "subsets": [{"addresses": [{"ip": "192.0.2.10"},
+                                         {"ip": pod_ip, "targetRef": {"kind": "Pod", "name": "dbpod",
+                                                                      "namespace": "default"}}],
+                           "ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}]}]}
+        self.t("apply", "-f", "-", input=json.dumps(ep))
+        name = host_name("extdb")
+
+        def host_ips():
+            hep = self.hget("endpoints", name)
+            return sorted(a["ip"] for s in hep.get("subsets") or [] for a in s.get("addresses", []))
+        self.wait_for(lambda: host_ips() == sorted(["192.0.2.10", pod_ip]), what="the tenant's endpoints on the host")
+        hep = self.hjson("endpoints", name)
+        refs = [a.get("targetRef") for a in hep["subsets"][0]["addresses"] if a.get("targetRef")]
+        self.assertEqual(refs, [{"kind": "Pod", "namespace": HOST_NS, "name": host_name("dbpod")}])
+        self.assertEqual(hep["subsets"][0]["ports"][0]["port"], 5432)
+        # Changes follow; the host copy goes with the tenant's Endpoints.
+        ep["subsets"][0]["addresses"] = [{"ip": "192.0.2.11"}]
+        self.t("apply", "-f", "-", input=json.dumps(ep))
+        self.wait_for(lambda: host_ips() == ["192.0.2.11"], what="updated endpoints on the host")
+        self.t("delete", "endpoints", "extdb")
+        self.wait_for(lambda: not self.host_has("endpoints", name), what="host endpoints gone")
+        # Endpoints of a Service with a selector are the host's to compute: never synced down.
+        self.t("create", "deployment", "selweb", "--image=nginx", "--port=80")
+        self.t("expose", "deployment", "selweb", "--port=80")
+        self.wait_for(lambda: self.tget("endpoints", "selweb").get("subsets"), what="tenant endpoints of selweb")
+        hsel = self.hget("endpoints", host_name("selweb"))
+        self.assertNotIn("vkube.dev/object-kind", (hsel.get("metadata") or {}).get("annotations") or {})
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--binary":
