@@ -100,7 +100,7 @@ void Syncer::Register(const controllers::ControllerContext& vctx, controllers::S
   kinds_.push_back(std::move(pvcs));
   kinds_.push_back(std::make_unique<ServiceSyncer>(ctx_));
   kinds_.push_back(std::make_unique<EndpointsSyncer>(ctx_));
-  kinds_.push_back(std::make_unique<EventSyncer>(ctx_));
+  kinds_.push_back(std::make_unique<EventSyncer>(ctx_, options_.event_qps, options_.event_burst));
   kinds_.push_back(std::make_unique<NodeSyncer>(ctx_, options_.follow_host_nodes));
   for (auto& k : kinds_) k->Register(informer);
 }

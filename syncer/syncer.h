@@ -36,6 +36,9 @@ struct SyncerOptions {
   // tenant's controllers and the down path moving while writes share a group commit.
   boost::asio::any_io_executor executor;
   SyncQueueOptions queue;
+  // Host events written up into the tenant per second (and burst): kube's kubelet --event-qps.
+  double event_qps = 100;
+  int event_burst = 200;
 };
 
 struct SyncerStats {

@@ -10,7 +10,7 @@ namespace asio = boost::asio;
 using json = nlohmann::json;
 using resource::jsonx::Str;
 
-EventSyncer::EventSyncer(SyncContext& ctx) : ctx_(ctx) {}
+EventSyncer::EventSyncer(SyncContext& ctx, double qps, int burst) : ctx_(ctx), writes_(qps, burst) {}
 
 void EventSyncer::OnHostChange(const std::string& host_resource, const json*, const json* obj) {
   if (host_resource != resource_ || obj == nullptr) return;  // a host event's expiry is the host's affair
@@ -39,6 +39,7 @@ std::vector<std::string> EventSyncer::AllKeys() {
 }
 
 asio::awaitable<SyncOutcome> EventSyncer::Reconcile(std::string, std::string name) {
+  co_await writes_.Acquire();  // (a timer, no thread: the low-priority queue's worker waits)
   json vev;
   {
     std::lock_guard lock(mu_);

@@ -3,18 +3,21 @@
 // container starts, probe failures), about the virtual pod and in its namespace, so `kubectl
 // describe pod` and `kubectl get events` tell the tenant what the host did. Host Events cannot be
 // selected by tenant, so the host namespace's Events are observed (not cached) and those about
-// this tenant's pods are kept until written up.
+// this tenant's pods are kept until written up. Written at most `qps` per second (burst `burst`):
+// like a kubelet's --event-qps, so a burst of pod starts (five events each) spends its CPU on the
+// pods first; a repeated event waiting its turn is written once, in its latest form.
 #include <map>
 #include <mutex>
 #include <string>
 
+#include "libs/kubeclient/token_bucket.h"
 #include "syncer/sync_context.h"
 
 namespace vkube::syncer {
 
 class EventSyncer final : public KindSyncer {
  public:
-  explicit EventSyncer(SyncContext& ctx);
+  EventSyncer(SyncContext& ctx, double qps, int burst);
 
   const std::string& resource() const override { return resource_; }
   void Register(controllers::SharedInformer&) override {}  // tenant Events never go down
@@ -31,6 +34,7 @@ class EventSyncer final : public KindSyncer {
   static constexpr std::size_t kMaxPending = 10000;
   std::mutex mu_;
   std::map<std::string, nlohmann::json> pending_;
+  kube::TokenBucket writes_;
 };
 
 }  // namespace vkube::syncer
