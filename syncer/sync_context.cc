@@ -38,4 +38,11 @@ void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::st
   }
 }
 
+std::vector<std::string> OwnAndHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind) {
+  std::vector<std::string> keys;
+  for (const auto& o : ctx.virt.informer->List(resource)) keys.push_back(SyncKey(resource, o->key.ns, o->key.name));
+  AppendHostKeys(ctx, resource, kind, keys);
+  return keys;
+}
+
 }  // namespace vkube::syncer

@@ -44,6 +44,8 @@ void EnqueueHostChange(SyncContext& ctx, const std::string& resource, std::strin
 // Keys of every host copy of `kind` objects in `resource` (a restart's full pass).
 void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind,
                     std::vector<std::string>& keys);
+// Keys of every tenant object of `resource` and of every host copy of its `kind`.
+std::vector<std::string> OwnAndHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind);
 
 // One synced kind: which events make which keys, and how a key converges.
 class KindSyncer {

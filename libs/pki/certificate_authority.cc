@@ -10,18 +10,12 @@
 
 #include <memory>
 
+#include "libs/pki/openssl_handles.h"
+
 namespace vkube::pki {
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-
-Error SslError(std::string what) { return Error::Make(ErrorCode::kInternal, "pki: " + what); }
+using Cert = std::unique_ptr<X509, OpenSslDeleter<X509, X509_free>>;
 
 PKey NewKey() { return PKey(EVP_EC_gen("P-256")); }
 

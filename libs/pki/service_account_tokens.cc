@@ -17,21 +17,17 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "libs/pki/openssl_handles.h"
+
 namespace vkube::pki {
 namespace {
 
 using json = nlohmann::json;
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using PKeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using Bn = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using EcdsaSig = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
+using PKeyCtx = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+using Bn = std::unique_ptr<BIGNUM, OpenSslDeleter<BIGNUM, BN_free>>;
+using EcdsaSig = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG, ECDSA_SIG_free>>;
 
 constexpr std::size_t kMaxTokenSize = 16 * 1024;
 constexpr std::size_t kMaxKeyPemSize = 64 * 1024;
@@ -58,7 +54,6 @@ Error Unauthorized(std::string_view why) {
 Error Invalid(std::string_view why) {
   return Error::Make(ErrorCode::kInvalid, "service account key: " + std::string(why));
 }
-Error SslError(std::string_view what) { return Error::Make(ErrorCode::kInternal, "pki: " + std::string(what)); }
 
 constexpr char kBase64UrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -28,12 +28,7 @@ void EndpointsSyncer::OnHostChange(const std::string& host_resource, const json*
   if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, "Endpoints", old_obj, obj);
 }
 
-std::vector<std::string> EndpointsSyncer::AllKeys() {
-  std::vector<std::string> keys;
-  for (const auto& e : ctx_.virt.informer->List(resource_)) keys.push_back(SyncKey(resource_, e->key.ns, e->key.name));
-  AppendHostKeys(ctx_, resource_, "Endpoints", keys);
-  return keys;
-}
+std::vector<std::string> EndpointsSyncer::AllKeys() { return OwnAndHostKeys(ctx_, resource_, "Endpoints"); }
 
 asio::awaitable<SyncOutcome> EndpointsSyncer::Reconcile(std::string ns, std::string name) {
   const std::string host_name = translate::HostName(name, ns, ctx_.tenant);

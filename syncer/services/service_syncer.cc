@@ -41,12 +41,7 @@ void ServiceSyncer::OnHostChange(const std::string& host_resource, const json* o
   if (host_resource == resource_) EnqueueHostChange(ctx_, resource_, "Service", old_obj, obj);
 }
 
-std::vector<std::string> ServiceSyncer::AllKeys() {
-  std::vector<std::string> keys;
-  for (const auto& s : ctx_.virt.informer->List(resource_)) keys.push_back(SyncKey(resource_, s->key.ns, s->key.name));
-  AppendHostKeys(ctx_, resource_, "Service", keys);
-  return keys;
-}
+std::vector<std::string> ServiceSyncer::AllKeys() { return OwnAndHostKeys(ctx_, resource_, "Service"); }
 
 asio::awaitable<SyncOutcome> ServiceSyncer::Reconcile(std::string ns, std::string name) {
   if (Virtual(ns, name)) co_return SyncOutcome::kDone;
