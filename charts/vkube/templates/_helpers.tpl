@@ -104,9 +104,27 @@ mounted pki directory would not allow. One name per line.
 {{- range .Values.server.tlsSANs }}
 {{- $sans = append $sans . }}
 {{- end }}
+{{- /* Host pods verify the tenant CA against the host of --pod-api-address: an overridden address's
+       host is served too (a DNS name or IPv4 address without the "{tenant}" placeholder). */}}
+{{- if and (include "vkube.dedicated" .) .Values.syncer.enabled .Values.syncer.podApiAddress }}
+{{- $host := regexReplaceAll ":[0-9]+$" .Values.syncer.podApiAddress "" }}
+{{- if regexMatch "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$" $host }}
+{{- $sans = append $sans $host }}
+{{- end }}
+{{- end }}
 {{- range uniq $sans }}
 {{ . }}
 {{- end }}
+{{- end }}
+
+{{/* The host namespace the syncer runs the tenant's pods in (and where its Role is). */}}
+{{- define "vkube.hostNamespace" -}}
+{{- default .Release.Namespace .Values.syncer.hostNamespace }}
+{{- end }}
+
+{{/* --pod-api-address: how synced host pods reach the tenant API (the Service's in-cluster DNS name). */}}
+{{- define "vkube.podApiAddress" -}}
+{{- default (printf "%s:%d" (include "vkube.serviceHost" .) (int .Values.service.port)) .Values.syncer.podApiAddress }}
 {{- end }}
 
 {{/* Whether the pod mounts a host API token. */}}
