@@ -31,6 +31,10 @@ RATES = [int(r) for r in os.environ.get("RATES", "50,200,1000").split(",")]
 SECONDS = float(os.environ.get("SECONDS", "5"))
 WORKERS = int(os.environ.get("WORKERS", "8"))
 HOST_NS = "tenants"
+# NO_TOKEN=1: pods without a service account token (no token Secret on the host), to see its cost.
+POD_SPEC = {"containers": [{"name": "c", "image": "busybox"}]}
+if os.environ.get("NO_TOKEN"):
+    POD_SPEC["automountServiceAccountToken"] = False
 
 
 def percentile(xs, p):
@@ -133,7 +137,7 @@ def main():
                         time.sleep(delay)
                     body = {"apiVersion": "v1", "kind": "Pod",
                             "metadata": {"name": names[i], "labels": {"bench": "sync"}},
-                            "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+                            "spec": POD_SPEC}
                     status, _ = c.req("POST", "/api/v1/namespaces/bench/pods", body)
                     if status == 201:
                         acked[names[i]] = time.perf_counter()

@@ -22,7 +22,7 @@ namespace vkube::syncer {
 enum class SyncOutcome : std::uint8_t { kDone, kRetry };
 
 struct SyncQueueOptions {
-  std::size_t max_workers = 16;  // concurrent reconciles (host requests overlap on one HTTP/2 connection)
+  std::size_t max_workers = 64;  // concurrent reconciles (host requests overlap on one HTTP/2 connection)
   std::chrono::milliseconds base_delay{10};
   std::chrono::milliseconds max_delay{std::chrono::seconds(60)};
 };

@@ -37,7 +37,10 @@ void PodSyncer::Register(controllers::SharedInformer& informer) {
 }
 
 void PodSyncer::OnHostChange(const std::string& host_resource, const json* old_obj, const json* obj) {
-  if (host_resource != "pods" && host_resource != "secrets") return;  // (secrets: a pod's token Secret)
+  if (host_resource != "pods" && host_resource != "secrets") return;
+  // A pod's token Secret matters to it only when it goes (re-made then); its creates and renewals
+  // are the syncer's own writes.
+  if (host_resource == "secrets" && obj != nullptr) return;
   const json* any = obj != nullptr ? obj : old_obj;
   if (any == nullptr) return;
   if (auto ref = VirtualRefOf(*any, ctx_.tenant); ref && ref->kind == "Pod")
