@@ -92,7 +92,12 @@ asio::awaitable<SyncOutcome> PodSyncer::Reconcile(std::string ns, std::string na
     co_return co_await DeleteHost(host_name, Str(*hpod, "metadata.uid"), grace);
   }
   if (!hpod) co_return co_await SyncDown(vpod);
-  co_return co_await SyncUp(vpod, *hpod);
+  // Its tokens (renewed; re-made if deleted) never hold up its status: a pod whose service
+  // account does not exist yet still shows the tenant it runs, and is retried for the token.
+  const SyncOutcome tokens = co_await tokens_.Ensure(vpod);
+  const SyncOutcome up = co_await SyncUp(vpod, *hpod);
+  if (up != SyncOutcome::kDone) co_return up;
+  co_return tokens;
 }
 
 asio::awaitable<SyncOutcome> PodSyncer::SyncDown(const json& vpod) {
@@ -136,9 +141,7 @@ asio::awaitable<Status> PodSyncer::EnsureDependents(std::string resource, std::s
 asio::awaitable<SyncOutcome> PodSyncer::SyncUp(const json& vpod, const json& hpod) {
   const std::string ns = Str(vpod, "metadata.namespace");
   const std::string name = Str(vpod, "metadata.name");
-  // Down: what may change on a running pod, and its tokens (renewed; re-made if deleted).
-  const SyncOutcome tokens = co_await tokens_.Ensure(vpod);
-  if (tokens != SyncOutcome::kDone) co_return tokens;
+  // Down: what may change on a running pod.
   if (auto next = translate::UpdatedHostPod(hpod, translate::TranslatePod(vpod, ctx_.translate))) {
     const kube::ResourceRef ref = kube::ResourceRef::Core("pods", ctx_.host_namespace);
     const kube::WriteOptions wo;

@@ -428,6 +428,15 @@ class Syncer(unittest.TestCase):
         self.wait_for(lambda: self.host_has("secret", secret_name), what="token Secret re-made")
         token = base64.b64decode(self.hjson("secret", secret_name)["data"]["token"]).decode()
         self.assertEqual(self.t("--token", token, "get", "pod", "tok2", check=False).returncode, 0)
+        # A pod of an account that does not exist yet runs (and says so); its token follows the account.
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ghostly"},
+               "spec": {"serviceAccountName": "ghost", "containers": [{"name": "c", "image": "nginx"}]}}
+        self.t("apply", "-f", "-", input=json.dumps(pod))
+        self.t("wait", "--for=condition=Ready", "pod/ghostly", "--timeout=60s")
+        ghost_secret = host_name("ghostly") + ".sa-token"
+        self.assertFalse(self.host_has("secret", ghost_secret))
+        self.t("create", "serviceaccount", "ghost")
+        self.wait_for(lambda: self.host_has("secret", ghost_secret), timeout=90, what="token after the account")
 
     def test_16_endpoints_of_a_service_without_selector_go_down(self):
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "extdb"},
