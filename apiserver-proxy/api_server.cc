@@ -677,7 +677,6 @@ class ApiServer::Impl {
     return r;
   }
 
-  // POST pods/NAME/binding: a v1 Binding sets spec.nodeName once; answers a 201 Status.
   static Authenticator::TokenReview ServiceAccountReview(const TenantContext& t) {
     if (!t.service_account_tokens) return nullptr;
     return [store = t.store, signer = t.service_account_tokens](std::string_view token) -> std::optional<UserInfo> {
@@ -702,6 +701,7 @@ class ApiServer::Impl {
     co_return JsonResponse(201, issued->request.dump());
   }
 
+  // POST pods/NAME/binding: a v1 Binding sets spec.nodeName once; answers a 201 Status.
   asio::awaitable<Result<http::Response>> Bind(Ctx& c) {
     if (c.info.verb != "create") {
       co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");

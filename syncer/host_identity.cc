@@ -20,6 +20,11 @@ std::optional<translate::VirtualRef> VirtualRefOf(const nlohmann::json& host_obj
   return translate::ParseVirtualRef(Map(host_obj, "metadata.labels"), Map(host_obj, "metadata.annotations"), tenant);
 }
 
+std::string AnnotationOf(const nlohmann::json& host_obj, std::string_view key) {
+  const nlohmann::json& v = resource::jsonx::Child(resource::jsonx::At(host_obj, "metadata.annotations"), key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 bool OwnedBy(const nlohmann::json& host_obj, const std::string& tenant, const std::string& ns,
              const std::string& name) {
   auto ref = VirtualRefOf(host_obj, tenant);

@@ -1,6 +1,7 @@
 #include "syncer/sync_context.h"
 
 #include "libs/kubeclient/api_error.h"
+#include "libs/resource/json_access.h"
 #include "syncer/host_identity.h"
 
 namespace vkube::syncer {
@@ -36,6 +37,17 @@ void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::st
       keys.push_back(SyncKey(resource, ref->ns, ref->name));
     }
   }
+}
+
+boost::asio::awaitable<SyncOutcome> DeleteHostCopy(SyncContext& ctx, const std::string& resource,
+                                                   const nlohmann::json& host_obj) {
+  kube::DeleteOptions opts;
+  opts.precondition_uid = resource::jsonx::Str(host_obj, "metadata.uid");
+  const std::string name = resource::jsonx::Str(host_obj, "metadata.name");
+  const kube::ResourceRef ref = kube::ResourceRef::Core(resource, ctx.host_namespace);
+  auto res = co_await ctx.host->Delete(ref, name, opts);
+  if (res || kube::IsNotFound(res.error()) || kube::IsConflict(res.error())) co_return SyncOutcome::kDone;
+  co_return OutcomeOf(res.error());
 }
 
 std::vector<std::string> OwnAndHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind) {

@@ -44,6 +44,10 @@ void EnqueueHostChange(SyncContext& ctx, const std::string& resource, std::strin
 // Keys of every host copy of `kind` objects in `resource` (a restart's full pass).
 void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind,
                     std::vector<std::string>& keys);
+// Deletes the host object `host_obj` of `resource` (uid precondition: never a newer object of
+// that name). Already gone or replaced counts as done; other failures as OutcomeOf says.
+boost::asio::awaitable<SyncOutcome> DeleteHostCopy(SyncContext& ctx, const std::string& resource,
+                                                   const nlohmann::json& host_obj);
 // Keys of every tenant object of `resource` and of every host copy of its `kind`.
 std::vector<std::string> OwnAndHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind);
 

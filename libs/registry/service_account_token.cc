@@ -17,7 +17,7 @@ Error InvalidRequest(const std::string& name, const std::string& field, const st
   return resource::Invalid("authentication.k8s.io", "TokenRequest", name, {{"FieldValueInvalid", message, field}});
 }
 
-// The uid of ns/name of `resource`, nullopt when absent.
+// Object ns/name of `resource` as JSON, nullopt when absent.
 std::optional<json> Lookup(store::Store& store, const std::string& resource, const std::string& ns,
                            const std::string& name) {
   auto obj = store.Get(store::Key{resource, ns, name});

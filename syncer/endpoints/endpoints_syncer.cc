@@ -43,11 +43,7 @@ asio::awaitable<SyncOutcome> EndpointsSyncer::Reconcile(std::string ns, std::str
                       !(ns == "default" && name == "kubernetes");  // (the tenant API's own: virtual)
   if (!wanted) {
     if (!ours) co_return SyncOutcome::kDone;
-    kube::DeleteOptions opts;
-    opts.precondition_uid = Str(*host, "metadata.uid");
-    auto res = co_await ctx_.host->Delete(ref, host_name, opts);
-    if (!res && !kube::IsNotFound(res.error()) && !kube::IsConflict(res.error())) co_return OutcomeOf(res.error());
-    co_return SyncOutcome::kDone;
+    co_return co_await DeleteHostCopy(ctx_, resource_, *host);
   }
   json desired = translate::TranslateEndpoints(*controllers::View(vep), ctx_.translate);
   if (!host) {

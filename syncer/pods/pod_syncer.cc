@@ -15,15 +15,6 @@ namespace asio = boost::asio;
 using json = nlohmann::json;
 using resource::jsonx::Str;
 
-namespace {
-
-std::string AnnotationOf(const json& obj, std::string_view key) {
-  const json& v = resource::jsonx::Child(resource::jsonx::At(obj, "metadata.annotations"), key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-}  // namespace
-
 PodSyncer::PodSyncer(SyncContext& ctx, EnsureDependent ensure_dependent)
     : ctx_(ctx), ensure_dependent_(std::move(ensure_dependent)) {}
 

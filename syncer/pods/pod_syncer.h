@@ -5,7 +5,7 @@
 // host pod is gone. Up: the host scheduler's node becomes the tenant pod's binding, the host
 // pod's status becomes the tenant pod's. A host pod deleted out of band takes its tenant pod with
 // it (owners recreate it, as when a node loses a pod); a finished pod stays as it finished. The
-// pod's service account tokens go down first, in a Secret of their own (pod_token_secret.h).
+// pod's service account tokens follow it down, in a Secret of their own (pod_token_secret.h).
 #include <functional>
 #include <optional>
 #include <set>

@@ -9,6 +9,7 @@
 #include "libs/registry/service_account_token.h"
 #include "libs/resource/json_access.h"
 #include "libs/translate/name_translator.h"
+#include "syncer/host_identity.h"
 
 namespace vkube::syncer {
 
@@ -22,11 +23,6 @@ namespace {
 constexpr std::string_view kRefreshAnnotation = "vkube.dev/token-refresh-after";
 // A pod that sees no event for this long is looked at again anyway (tokens of a year's life).
 constexpr std::chrono::hours kMaxRecheck{12};
-
-std::string AnnotationOf(const json& obj, std::string_view key) {
-  const json& v = resource::jsonx::Child(resource::jsonx::At(obj, "metadata.annotations"), key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 }  // namespace
 
@@ -111,12 +107,8 @@ asio::awaitable<SyncOutcome> PodTokenSecret::Remove(const std::string& host_pod_
   const std::string secret_name = translate::TokenSecretName(host_pod_name);
   std::optional<json> existing = ctx_.cache->Get("secrets", secret_name);
   if (!existing) co_return SyncOutcome::kDone;
-  kube::DeleteOptions opts;
-  opts.precondition_uid = Str(*existing, "metadata.uid");
-  const kube::ResourceRef ref = kube::ResourceRef::Core("secrets", ctx_.host_namespace);
-  auto res = co_await ctx_.host->Delete(ref, secret_name, opts);
-  if (res || kube::IsNotFound(res.error()) || kube::IsConflict(res.error())) co_return SyncOutcome::kDone;
-  co_return OutcomeOf(res.error());
+  const std::string resource = "secrets";
+  co_return co_await DeleteHostCopy(ctx_, resource, *existing);
 }
 
 }  // namespace vkube::syncer
