@@ -139,7 +139,7 @@ Outcome CronJobController::Reconcile(const std::string& key) {
     next["active"] = refs;
   }
   if (next != status) {
-    if (auto s = UpdateStatus(*ctx_.objects, *cj_kind, cj, next); !s) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *cj_kind, cj, next); !s) return RetryUnlessStale(s.error());
   }
   if (requeue_at) {
     EnqueueAfter(key, std::chrono::duration_cast<std::chrono::milliseconds>(*requeue_at - now) + std::chrono::milliseconds(50));

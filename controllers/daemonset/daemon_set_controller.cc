@@ -157,7 +157,7 @@ Outcome DaemonSetController::Reconcile(const std::string& key) {
   }
   if (next != status) {
     const resource::Kind* kind = ctx_.objects->Find("apps", "daemonsets");
-    if (auto s = UpdateStatus(*ctx_.objects, *kind, ds, next); !s) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *kind, ds, next); !s) return RetryUnlessStale(s.error());
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": daemonset " << key << ": " << st.error().message;

@@ -407,11 +407,13 @@ Outcome DeploymentController::Reconcile(const std::string& key) {
     auto s = UpdateStatus(*ctx_.objects, *dkind, d, next, [&](Json& n) {
       if (rev_changed) n["metadata"]["annotations"][kRevision] = rev;
     });
-    if (!s) return Outcome::kRetry;
+    if (!s) return RetryUnlessStale(s.error());
   }
   if (!st) {
-    VKUBE_LOG(kWarn) << ctx_.tenant << ": deployment " << key << ": " << st.error().message;
-    return Outcome::kRetry;
+    if (st.error().code != ErrorCode::kConflict) {
+      VKUBE_LOG(kWarn) << ctx_.tenant << ": deployment " << key << ": " << st.error().message;
+    }
+    return RetryUnlessStale(st.error());
   }
   return Outcome::kDone;
 }

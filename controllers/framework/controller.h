@@ -63,6 +63,14 @@ class QueueController : public Controller {
   std::shared_ptr<WorkQueue> queue_;
 };
 
+// The outcome of a failed write from the informer's view. A conflict on a resourceVersion
+// precondition means the cache is behind the store: the event that moved the object on is on its
+// way and re-queues the key, so backing off would only delay the reaction (repeated conflicts under
+// load would otherwise grow the per-key backoff to seconds). Anything else retries with backoff.
+inline Outcome RetryUnlessStale(const Error& e) {
+  return e.code == ErrorCode::kConflict ? Outcome::kDone : Outcome::kRetry;
+}
+
 // "ns/name" → {ns, name}.
 inline std::pair<std::string, std::string> SplitKey(const std::string& key) {
   auto slash = key.find('/');

@@ -259,7 +259,7 @@ Outcome JobController::Reconcile(const std::string& key) {
     SetCondition(next, "Suspended", "False", "JobResumed", "Job resumed", now);
   }
   if (next != status) {
-    if (auto s = UpdateStatus(*ctx_.objects, *job_kind, job, next); !s) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *job_kind, job, next); !s) return RetryUnlessStale(s.error());
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": job " << key << ": " << st.error().message;

@@ -230,7 +230,7 @@ Outcome ReplicaSetController::Reconcile(const std::string& key) {
   }
   if (next != status) {
     const resource::Kind* kind = ctx_.objects->Find(group_, resource_);
-    if (auto s = UpdateStatus(*ctx_.objects, *kind, rs, next); !s) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *kind, rs, next); !s) return RetryUnlessStale(s.error());
   }
   if (min_ready > 0 && available < ready) EnqueueAfter(key, std::chrono::seconds(min_ready));
   if (!manage) {

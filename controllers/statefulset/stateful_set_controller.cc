@@ -225,7 +225,7 @@ Outcome StatefulSetController::Reconcile(const std::string& key) {
   }
   if (next != status) {
     const resource::Kind* kind = ctx_.objects->Find("apps", "statefulsets");
-    if (auto s = UpdateStatus(*ctx_.objects, *kind, set, next); !s) return Outcome::kRetry;
+    if (auto s = UpdateStatus(*ctx_.objects, *kind, set, next); !s) return RetryUnlessStale(s.error());
   }
   if (!st) {
     VKUBE_LOG(kWarn) << ctx_.tenant << ": statefulset " << key << ": " << st.error().message;
