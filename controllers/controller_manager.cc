@@ -3,10 +3,13 @@
 #include "controllers/cronjob/cron_job_controller.h"
 #include "controllers/daemonset/daemon_set_controller.h"
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/disruption/disruption_controller.h"
 #include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/job/job_controller.h"
 #include "controllers/namespace/namespace_controller.h"
+#include "controllers/podautoscaler/horizontal_controller.h"
+#include "controllers/podgc/pod_gc_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
 #include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/rootcacert/root_ca_controller.h"
@@ -36,6 +39,13 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   // Kinds some registries may not serve (e.g. a trimmed test registry): only when present.
   if (ctx.objects->Find("batch", "jobs") != nullptr) cs.push_back(std::make_unique<JobController>(ctx));
   if (ctx.objects->Find("batch", "cronjobs") != nullptr) cs.push_back(std::make_unique<CronJobController>(ctx));
+  if (ctx.objects->Find("policy", "poddisruptionbudgets") != nullptr) {
+    cs.push_back(std::make_unique<DisruptionController>(ctx));
+  }
+  if (ctx.objects->Find("autoscaling", "horizontalpodautoscalers") != nullptr) {
+    cs.push_back(std::make_unique<HorizontalController>(ctx));
+  }
+  cs.push_back(std::make_unique<PodGcController>(ctx));
   for (const auto& make : extra) {
     if (auto c = make ? make(ctx) : nullptr) cs.push_back(std::move(c));
   }

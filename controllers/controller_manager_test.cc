@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/podgc/pod_gc_controller.h"
 #include "libs/registry/admission/resource_quota.h"
 #include "libs/resource/json_access.h"
 #include "libs/store/sqlite_store.h"
@@ -52,7 +53,8 @@ class ControllersTest : public ::testing::Test {
     auto m = ControllerManager::Start(ControllerContext{.tenant = "t1",
                                                         .objects = objects_,
                                                         .executor = pool_.get_executor(),
-                                                        .root_ca_pem = "-----BEGIN CERTIFICATE-----\nX\n"});
+                                                        .root_ca_pem = "-----BEGIN CERTIFICATE-----\nX\n",
+                                                        .terminated_pod_gc_threshold = 5});
     ASSERT_TRUE(m.ok());
     manager_ = std::move(*m);
   }
@@ -449,6 +451,151 @@ TEST_F(ControllersTest, ResourceQuotaAdmissionAndUsage) {
   ASSERT_TRUE(objects_->Delete(Kind("", "pods"), "default", "p1", registry::DeleteOptions{}).ok());
   EXPECT_TRUE(Eventually([&] { return used("pods") == "1" && used("requests.cpu") == "250m"; })) << used("pods");
   EXPECT_TRUE(objects_->Create(Kind("", "pods"), "default", pod("p3", "100m")).ok());
+}
+
+TEST_F(ControllersTest, PodDisruptionBudgetStatusFollowsReadyPods) {
+  ASSERT_TRUE(objects_->Create(Kind("apps", "deployments"), "default", Deployment("nginx:1", 3)).ok());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 3; }));
+  // minAvailable 2 (an integer): expected pods = selected pods; maxUnavailable 34%: from the
+  // Deployment's scale (3), rounded up to 2 unavailable → 1 desired healthy.
+  ASSERT_TRUE(objects_->Create(Kind("policy", "poddisruptionbudgets"), "default", Json::parse(R"({
+    "apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"min","namespace":"default"},
+    "spec":{"minAvailable":2,"selector":{"matchLabels":{"app":"web"}}}})")).ok());
+  ASSERT_TRUE(objects_->Create(Kind("policy", "poddisruptionbudgets"), "default", Json::parse(R"({
+    "apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"max","namespace":"default"},
+    "spec":{"maxUnavailable":"34%","selector":{"matchLabels":{"app":"web"}}}})")).ok());
+  auto pdb = [&](const char* name) {
+    auto o = objects_->GetJson(Kind("policy", "poddisruptionbudgets"), "default", name);
+    return o ? jsonx::At(*o, "status") : Json();
+  };
+  ASSERT_TRUE(Eventually([&] { return jsonx::Int(pdb("min"), "expectedPods", -1) == 3; }));
+  Json st = pdb("min");
+  EXPECT_EQ(jsonx::Int(st, "currentHealthy", -1), 0);
+  EXPECT_EQ(jsonx::Int(st, "desiredHealthy", -1), 2);
+  EXPECT_EQ(jsonx::Int(st, "disruptionsAllowed", -1), 0);
+  EXPECT_EQ(jsonx::Int(st, "observedGeneration", -1), 1);
+  EXPECT_EQ(st["conditions"][0]["type"], "DisruptionAllowed");
+  EXPECT_EQ(st["conditions"][0]["status"], "False");
+  EXPECT_EQ(st["conditions"][0]["reason"], "InsufficientPods");
+
+  MarkPodsReady("default");
+  ASSERT_TRUE(Eventually([&] { return jsonx::Int(pdb("min"), "currentHealthy", -1) == 3; }));
+  EXPECT_TRUE(Eventually([&] { return jsonx::Int(pdb("min"), "disruptionsAllowed", -1) == 1; }));
+  EXPECT_EQ(pdb("min")["conditions"][0]["reason"], "SufficientPods");
+  ASSERT_TRUE(Eventually([&] { return jsonx::Int(pdb("max"), "disruptionsAllowed", -1) == 2; }));
+  EXPECT_EQ(jsonx::Int(pdb("max"), "expectedPods", -1), 3);
+  EXPECT_EQ(jsonx::Int(pdb("max"), "desiredHealthy", -1), 1);
+
+  // A selected pod without a controller: a percentage cannot be computed → fail safe.
+  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+    "metadata":{"name":"stray","namespace":"default","labels":{"app":"web"}},
+    "spec":{"containers":[{"name":"c","image":"i"}]}})")).ok());
+  ASSERT_TRUE(Eventually([&] {
+    Json s = pdb("max");
+    return s["conditions"][0]["reason"] == "SyncFailed" && jsonx::Int(s, "disruptionsAllowed", -1) == 0;
+  }));
+  EXPECT_EQ(pdb("max")["conditions"][0]["message"], "found no controller ref for pod \"stray\"");
+}
+
+TEST_F(ControllersTest, HorizontalPodAutoscalerKeepsReplicasWithinBoundsWithoutMetrics) {
+  ASSERT_TRUE(objects_->Create(Kind("apps", "deployments"), "default", Deployment("nginx:1", 1)).ok());
+  ASSERT_TRUE(objects_->Create(Kind("autoscaling", "horizontalpodautoscalers"), "default", Json::parse(R"({
+    "apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"web","namespace":"default"},
+    "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":2,"maxReplicas":4}})"))
+                  .ok());
+  auto deployment_replicas = [&] {
+    auto d = objects_->GetJson(Kind("apps", "deployments"), "default", "web");
+    return d ? jsonx::Int(*d, "spec.replicas", -1) : -1;
+  };
+  auto hpa = [&] {
+    auto o = objects_->GetJson(Kind("autoscaling", "horizontalpodautoscalers"), "default", "web");
+    return o ? jsonx::At(*o, "status") : Json();
+  };
+  auto condition = [](const Json& st, const std::string& type) {
+    for (const auto& c : jsonx::At(st, "conditions")) {
+      if (c["type"] == type) return c;
+    }
+    return Json();
+  };
+  // Below minReplicas: raised to 2 even without metrics, as kube does.
+  ASSERT_TRUE(Eventually([&] { return deployment_replicas() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return jsonx::Int(hpa(), "desiredReplicas", -1) == 2; }));
+  EXPECT_FALSE(jsonx::Str(hpa(), "lastScaleTime").empty());
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
+  // Within bounds: no metrics API, so ScalingActive=False and the count is left alone.
+  ASSERT_TRUE(Eventually([&] { return condition(hpa(), "ScalingActive")["reason"] == "FailedGetResourceMetric"; }));
+  EXPECT_EQ(condition(hpa(), "AbleToScale")["status"], "True");
+  // Scaled past maxReplicas by hand: brought back to 4.
+  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web", [](const Json& c) -> Result<Json> {
+                Json n = c;
+                n["spec"]["replicas"] = 9;
+                return n;
+              }).ok());
+  EXPECT_TRUE(Eventually([&] { return deployment_replicas() == 4; }));
+  // (AbleToScale said SucceededRescale until the next pass read the new scale, as in kube.)
+  EXPECT_TRUE(Eventually([&] { return jsonx::Int(hpa(), "desiredReplicas", -1) == 4; }));
+  // A target that does not exist.
+  ASSERT_TRUE(objects_->Create(Kind("autoscaling", "horizontalpodautoscalers"), "default", Json::parse(R"({
+    "apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"ghost","namespace":"default"},
+    "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"ghost"},"maxReplicas":3}})"))
+                  .ok());
+  EXPECT_TRUE(Eventually([&] {
+    auto o = objects_->GetJson(Kind("autoscaling", "horizontalpodautoscalers"), "default", "ghost");
+    return o && condition(jsonx::At(*o, "status"), "AbleToScale")["message"] ==
+                    "the HPA controller was unable to get the target's current scale: deployments.apps \"ghost\" not found";
+  }));
+}
+
+TEST_F(ControllersTest, FinishedPodsBeyondTheThresholdAreCollectedOldestFirst) {
+  // The fixture keeps 5 finished pods (kube's default is 12500).
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":"done-)" + std::to_string(i) + R"(","namespace":"default"},
+      "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"i"}]}})")).ok());
+  }
+  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+    "metadata":{"name":"running","namespace":"default"},"spec":{"containers":[{"name":"c","image":"i"}]}})")).ok());
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("", "pods"), "default", "done-" + std::to_string(i),
+                                           [](const Json& c) -> Result<Json> {
+                                             Json n = c;
+                                             n["status"] = {{"phase", "Succeeded"}};
+                                             return n;
+                                           },
+                                           registry::WriteOptions{.subresource = "status"})
+                    .ok());
+  }
+  ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 6; }));
+  std::set<std::string> left;
+  for (const auto& p : List("pods", "default")) left.insert(jsonx::Str(p, "metadata.name"));
+  EXPECT_EQ(left, (std::set<std::string>{"done-3", "done-4", "done-5", "done-6", "done-7", "running"}));
+}
+
+TEST_F(ControllersTest, PodsOfAVanishedNodeAreMarkedFailedAndDeletedAfterQuarantine) {
+  controllers::ControllerContext ctx{.tenant = "t1", .objects = objects_, .executor = pool_.get_executor()};
+  ctx.informer = std::make_shared<SharedInformer>(store_, ctx.executor);
+  PodGcController gc(ctx, std::chrono::milliseconds(300));
+  gc.Register(*ctx.informer);
+  ASSERT_TRUE(ctx.informer->Start().ok());
+  gc.Start();
+  ASSERT_TRUE(objects_->Create(Kind("", "nodes"), "", Json::parse(R"({"apiVersion":"v1","kind":"Node",
+    "metadata":{"name":"n1"}})")).ok());
+  for (const char* name : {"on-n1", "on-gone"}) {
+    std::string node = std::string(name) == "on-n1" ? "n1" : "gone";
+    ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":")" + std::string(name) + R"(","namespace":"default"},
+      "spec":{"nodeName":")" + node + R"(","containers":[{"name":"c","image":"i"}]}})")).ok());
+  }
+  // Quarantine first: right after creation the orphan is still there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(objects_->Get(Kind("", "pods"), "default", "on-gone").ok());
+  EXPECT_TRUE(Eventually([&] { return !objects_->Get(Kind("", "pods"), "default", "on-gone").ok(); }));
+  EXPECT_TRUE(objects_->Get(Kind("", "pods"), "default", "on-n1").ok());
+  // The node goes: its pod follows after the quarantine.
+  ASSERT_TRUE(objects_->Delete(Kind("", "nodes"), "", "n1").ok());
+  EXPECT_TRUE(Eventually([&] { return !objects_->Get(Kind("", "pods"), "default", "on-n1").ok(); }));
+  ctx.informer->Stop();
+  gc.Stop();
 }
 
 }  // namespace

@@ -25,6 +25,8 @@ struct ControllerContext {
   std::string root_ca_pem;                // published as kube-root-ca.crt in every namespace
   // The tenant's token signer (the syncer writes pods' tokens for the host); may be null.
   std::shared_ptr<const pki::ServiceAccountTokens> service_account_tokens;
+  // kube-controller-manager's --terminated-pod-gc-threshold: finished pods kept per tenant.
+  std::size_t terminated_pod_gc_threshold = 12500;
 };
 
 class Controller {
