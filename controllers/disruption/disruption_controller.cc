@@ -30,7 +30,8 @@ void DisruptionController::Register(SharedInformer& informer) {
   EnqueueOnChange(informer, kPdbs);
   auto by_ns = [this](const store::ObjectPtr& o) { EnqueueNamespace(o->key.ns); };
   auto by_ns_update = [this](const store::ObjectPtr&, const store::ObjectPtr& o) { EnqueueNamespace(o->key.ns); };
-  for (const char* r : {"pods", "apps/replicasets", "apps/deployments", "apps/statefulsets", "replicationcontrollers"}) {
+  for (const char* r :
+       {"pods", "apps/replicasets", "apps/deployments", "apps/statefulsets", "replicationcontrollers"}) {
     informer.AddHandler({.resource = r, .on_add = by_ns, .on_update = by_ns_update, .on_delete = by_ns});
   }
 }

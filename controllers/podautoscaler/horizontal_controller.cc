@@ -51,9 +51,8 @@ Outcome HorizontalController::Reconcile(const std::string& key) {
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
   const resource::Kind* kind = ctx_.objects->kinds().FindByKind(group, version, target_kind);
-  store::ObjectPtr target = kind && registry::HasScale(*kind)
-                                ? ctx_.informer->Get(kind->info.StorageResource(), ns, target_name)
-                                : nullptr;
+  store::ObjectPtr target =
+      kind && registry::HasScale(*kind) ? ctx_.informer->Get(kind->info.StorageResource(), ns, target_name) : nullptr;
   const resource::Kind* hpa_kind = ctx_.objects->Find("autoscaling", "horizontalpodautoscalers");
   if (!target) {
     std::string what = kind ? kind->info.resource + (group.empty() ? "" : "." + group) : target_kind;

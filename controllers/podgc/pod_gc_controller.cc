@@ -91,9 +91,9 @@ Outcome PodGcController::CollectTerminated() {
   bool failed = false;
   for (std::size_t i = 0; i < excess; ++i) {
     const store::ObjectPtr& p = finished[i].second;
-    auto res = ctx_.objects->Delete(*pods, p->key.ns, p->key.name,
-                                    registry::DeleteOptions{.uid_precondition = jsonx::Str(*View(p), "metadata.uid"),
-                                                            .grace_period_seconds = 0});
+    auto res = ctx_.objects->Delete(
+        *pods, p->key.ns, p->key.name,
+        registry::DeleteOptions{.uid_precondition = jsonx::Str(*View(p), "metadata.uid"), .grace_period_seconds = 0});
     if (!res && res.error().code != ErrorCode::kNotFound && res.error().code != ErrorCode::kConflict) failed = true;
   }
   return failed ? Outcome::kRetry : Outcome::kDone;
@@ -132,8 +132,10 @@ Outcome PodGcController::CollectOrphan(const std::string& ns, const std::string&
   }
   auto res = ctx_.objects->Delete(*pods, ns, name,
                                   registry::DeleteOptions{.uid_precondition = uid, .grace_period_seconds = 0});
-  if (!res && res.error().code != ErrorCode::kNotFound && res.error().code != ErrorCode::kConflict) return Outcome::kRetry;
-  VKUBE_LOG(kInfo) << ctx_.tenant << ": podgc: deleted " << ns << "/" << name << " (node " << node << " no longer exists)";
+  if (!res && res.error().code != ErrorCode::kNotFound && res.error().code != ErrorCode::kConflict)
+    return Outcome::kRetry;
+  VKUBE_LOG(kInfo) << ctx_.tenant << ": podgc: deleted " << ns << "/" << name << " (node " << node
+                   << " no longer exists)";
   return Outcome::kDone;
 }
 
