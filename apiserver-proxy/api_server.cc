@@ -22,7 +22,9 @@
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "apiserver-proxy/pod_streams.h"
 #include "apiserver-proxy/request_info.h"
+#include "libs/auth/policy_rule.h"
 #include "libs/core/log.h"
+#include "libs/core/time.h"
 #include "libs/pki/credentials.h"
 #include "libs/registry/binding.h"
 #include "libs/registry/scale.h"
@@ -32,7 +34,9 @@
 #include "libs/resource/patch.h"
 #include "libs/resource/protobuf_decoder.h"
 #include "libs/resource/selector.h"
+#include "libs/resource/server_side_apply.h"
 #include "libs/resource/status.h"
+#include "libs/resource/validation.h"
 
 namespace vkube::apiserver {
 
@@ -109,13 +113,14 @@ std::string ErrorEventLine(const Error& e) {
   return json{{"type", "ERROR"}, {"object", resource::StatusFromError(e)}}.dump() + "\n";
 }
 
-enum class PatchType { kJson, kMerge, kStrategic };
+enum class PatchType { kJson, kMerge, kStrategic, kApply };
 
 Result<json> ApplyPatch(PatchType type, const json& old, const json& patch, const resource::ResourceInfo& info) {
   switch (type) {
     case PatchType::kJson: return resource::ApplyJsonPatch(old, patch);
     case PatchType::kMerge: return resource::ApplyMergePatch(old, patch);
     case PatchType::kStrategic: return resource::ApplyStrategicMergePatch(old, patch, info.group, info.kind);
+    case PatchType::kApply: break;  // server-side apply merges by ownership, not here
   }
   return resource::BadRequest("unsupported patch type");
 }
@@ -125,10 +130,44 @@ Result<PatchType> PatchTypeOf(std::string_view content_type) {
   if (ct == "application/json-patch+json") return PatchType::kJson;
   if (ct == "application/merge-patch+json") return PatchType::kMerge;
   if (ct == "application/strategic-merge-patch+json") return PatchType::kStrategic;
+  if (ct == "application/apply-patch+yaml") return PatchType::kApply;
+  // (application/apply-patch+cbor is behind a feature gate in kube 1.32, off by default.)
   return Error::Make(ErrorCode::kUnsupportedMediaType,
                      "the body of the request was in an unknown format - accepted media types include: "
                      "application/json-patch+json, application/merge-patch+json, "
-                     "application/strategic-merge-patch+json");
+                     "application/strategic-merge-patch+json, application/apply-patch+yaml");
+}
+
+// What server-side apply and managedFields need to know about a kind (a plain function: GCC 12
+// and brace-initialized aggregates in coroutines).
+resource::FieldManagedKind ManagedKindOf(const Kind& kind) {
+  return resource::FieldManagedKind{kind.info.GroupVersion(), kind.info.has_status,
+                                    resource::BuiltinFieldSchema(kind.info.group, kind.info.kind)};
+}
+
+// kube's ValidateFieldManager (and, for PATCH, ValidatePatchOptions' apply rules) → 422.
+Status ValidateFieldManager(std::string_view manager, std::string_view options_kind, bool has_force,
+                            std::optional<PatchType> patch) {
+  std::vector<FieldCause> causes;
+  if (patch && *patch != PatchType::kApply && has_force) {
+    causes.push_back({"FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force"});
+  }
+  if (patch && *patch == PatchType::kApply && manager.empty()) {
+    causes.push_back({"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"});
+  }
+  if (manager.size() > 128) {
+    causes.push_back({"FieldValueTooLong", "Too long: may not be more than 128 bytes", "fieldManager"});
+  }
+  for (unsigned char ch : manager) {
+    if (ch < 0x20 || ch == 0x7f) {
+      causes.push_back({"FieldValueInvalid", "Invalid value: " + json(std::string(manager)).dump() +
+                                                 ": invalid character in field manager",
+                        "fieldManager"});
+      break;
+    }
+  }
+  if (causes.empty()) return {};
+  return resource::Invalid("meta.k8s.io", options_kind, "", std::move(causes));
 }
 
 // RAII counter for in-flight limits.
@@ -157,6 +196,8 @@ class ApiServer::Impl {
         discovery_(*t_.registry) {
     if (!t_.objects) t_.objects = std::make_shared<registry::GenericRegistry>(t_.store, t_.registry);
     objects_ = t_.objects.get();
+    if (!t_.authorizer) t_.authorizer = std::make_shared<auth::RbacAuthorizer>(t_.store);
+    authz_ = t_.authorizer.get();
   }
 
   asio::awaitable<void> Handle(http::Request& req, http::ResponseWriter& w) {
@@ -164,13 +205,20 @@ class ApiServer::Impl {
     if (!query) co_return co_await w.Send(ErrorResponse(query.error()));
     // Public paths serve anonymous clients, but a credential that fails is still 401 (kube
     // authenticates first: an invalid token never reads anything).
-    const bool authenticated = authn_.Authenticate(req).has_value();
+    std::optional<UserInfo> authenticated = authn_.Authenticate(req);
     const bool credential = !req.header("authorization").empty() || (req.peer && !req.peer->client_cert_der.empty());
     if (IsPublicPath(req.path) && (authenticated || !credential)) {
+      // Authorized like any path (system:public-info-viewer grants them to everyone by default).
+      Status allowed = AuthorizePublic(req, authenticated);
+      if (!allowed) co_return co_await w.Send(ErrorResponse(allowed.error()));
       co_return co_await w.Send(PublicEndpoint(req.path, *query));
     }
     if (!authenticated) co_return co_await w.Send(ErrorResponse(Error::Make(ErrorCode::kUnauthorized, "Unauthorized")));
+    WithAuthenticatedGroup(*authenticated);
     if (t_.admit && !t_.admit()) co_return co_await w.Send(ErrorResponse(TooManyRequestsError()));
+    // kube's order: authentication, impersonation, in-flight limits, authorization.
+    Result<UserInfo> user = Impersonate(req, *authenticated);
+    if (!user) co_return co_await w.Send(ErrorResponse(user.error()));
     auto info = ParseRequestInfo(req.method, req.path, *query);
     if (!info) co_return co_await w.Send(ErrorResponse(info.error()));
     // pods/log may follow; exec/attach/portforward hold their connection for the session
@@ -182,7 +230,12 @@ class ApiServer::Impl {
                    mutating ? limits_.max_mutating_requests_inflight : limits_.max_requests_inflight);
       if (!slot->ok()) co_return co_await w.Send(ErrorResponse(TooManyRequestsError()));
     }
-    if (!info->is_resource_request) co_return co_await w.Send(NonResource(req, *info));
+    Status authorized = AuthorizeRequest(*info, *query, *user);
+    if (!authorized) co_return co_await w.Send(ErrorResponse(authorized.error()));
+    if (!info->is_resource_request) {
+      http::Response doc = CompressForClient(req.header("accept-encoding"), NonResource(req, *info));
+      co_return co_await w.Send(std::move(doc));
+    }
     const Kind* kind = t_.registry->Find(info->group, info->version, info->resource);
     if (kind == nullptr) co_return co_await w.Send(NotFoundPath());
     if (!kind->info.namespaced && !info->ns.empty()) co_return co_await w.Send(NotFoundPath());
@@ -194,12 +247,13 @@ class ApiServer::Impl {
           ErrorCode::kNotAcceptable, "only the following media types are accepted: application/json, "
                                      "application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io")));
     }
-    Ctx ctx{req, *info, *query, *kind, neg};
+    Ctx ctx{req, *info, *query, *kind, neg, *user};
     if (info->verb == "watch") co_return co_await Watch(ctx, w);
     Result<http::Response> res = co_await Dispatch(ctx);
     // No ?: inside coroutines here: GCC 12 may evaluate both arms of a conditional in a coroutine.
     if (!res) res = ErrorResponse(res.error());
-    co_await w.Send(std::move(*res));
+    http::Response out = CompressForClient(req.header("accept-encoding"), std::move(*res));
+    co_await w.Send(std::move(out));
   }
 
  private:
@@ -209,6 +263,7 @@ class ApiServer::Impl {
     const Query& query;
     const Kind& kind;
     Negotiated neg;
+    const UserInfo& user;  // who the request runs as (after impersonation)
   };
 
   // Runs blocking store work (fsync) off the connection thread, resumes on it afterwards.
@@ -263,6 +318,7 @@ class ApiServer::Impl {
     const std::string& sub = c.info.subresource;
     const bool finalize = sub == "finalize" && c.kind.info.group.empty() && c.kind.info.resource == "namespaces" &&
                           c.info.verb == "update";
+    if (IsReview(c.kind)) co_return Review(c);
     if (sub == "scale" && registry::HasScale(c.kind)) co_return co_await Scale(c);
     if (sub == "binding" && c.kind.info.group.empty() && c.kind.info.resource == "pods") co_return co_await Bind(c);
     if (sub == "token" && c.kind.info.group.empty() && c.kind.info.resource == "serviceaccounts") {
@@ -274,9 +330,16 @@ class ApiServer::Impl {
       co_return NotFoundPath();
     }
     if (!c.info.name.empty() && c.kind.info.namespaced && c.info.ns.empty()) co_return NotFoundPath();
+    if (auto allowed = CheckRbacWrite(c); !allowed) co_return allowed.take_error();
     const std::string& v = c.info.verb;
-    if (v == "get") co_return Get(c);
-    if (v == "list") co_return List(c);
+    if (v == "get") {
+      if (!t_.blocking_reads) co_return Get(c);
+      co_return co_await Blocking([&] { return Get(c); });
+    }
+    if (v == "list") {
+      if (!t_.blocking_reads) co_return List(c);
+      co_return co_await Blocking([&] { return List(c); });
+    }
     if (v == "create") co_return co_await Create(c);
     if (v == "update") co_return co_await Update(c);
     if (v == "patch") co_return co_await Patch(c);
@@ -425,11 +488,21 @@ class ApiServer::Impl {
   }
 
   bool DryRun(const Ctx& c) const { return c.query.Get("dryRun") == "All"; }
+  // managedFields: ?fieldManager, else the User-Agent up to its first '/' (kube's default).
+  static std::string FieldManagerOf(const Ctx& c) {
+    std::string m(c.query.Get("fieldManager"));
+    if (m.empty()) m = resource::FieldManagerFromUserAgent(c.req.header("user-agent"));
+    return m;
+  }
   registry::WriteOptions WriteOpts(const Ctx& c) const {
-    return registry::WriteOptions{.dry_run = DryRun(c), .subresource = c.info.subresource};
+    return registry::WriteOptions{
+        .dry_run = DryRun(c), .subresource = c.info.subresource, .field_manager = FieldManagerOf(c)};
   }
 
   asio::awaitable<Result<http::Response>> Create(Ctx& c) {
+    if (auto v = ValidateFieldManager(c.query.Get("fieldManager"), "CreateOptions", false, std::nullopt); !v) {
+      co_return v.take_error();
+    }
     auto body = DecodeObject(c);
     if (!body) co_return body.take_error();
     FieldCheck check = CheckBody(c, FieldCheckBody::kObject, "CreateOptions");
@@ -446,6 +519,9 @@ class ApiServer::Impl {
   }
 
   asio::awaitable<Result<http::Response>> Update(Ctx& c) {
+    if (auto v = ValidateFieldManager(c.query.Get("fieldManager"), "UpdateOptions", false, std::nullopt); !v) {
+      co_return v.take_error();
+    }
     auto body = DecodeObject(c);
     if (!body) co_return body.take_error();
     FieldCheck check = CheckBody(c, FieldCheckBody::kObject, "UpdateOptions");
@@ -465,6 +541,12 @@ class ApiServer::Impl {
   asio::awaitable<Result<http::Response>> Patch(Ctx& c) {
     auto type = PatchTypeOf(c.req.header("content-type"));
     if (!type) co_return type.take_error();
+    const std::optional<PatchType> patch_type = *type;
+    if (auto v = ValidateFieldManager(c.query.Get("fieldManager"), "PatchOptions", c.query.Has("force"), patch_type);
+        !v) {
+      co_return v.take_error();
+    }
+    if (*type == PatchType::kApply) co_return co_await ServerSideApplyPatch(c);
     auto patch = ParseBody(c.req.body);
     if (!patch) co_return patch.take_error();
     FieldCheck check = CheckPatch(c, *type);
@@ -479,6 +561,73 @@ class ApiServer::Impl {
         [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, WriteOpts(c)); });
     if (!res) co_return res.take_error();
     co_return WithWarnings(ObjectResponse(c, 200, (*res)->json), check.warnings);
+  }
+
+  // application/apply-patch+yaml: the config (YAML or JSON) merged by field ownership; a
+  // missing object is created (201), as kube's apply does.
+  asio::awaitable<Result<http::Response>> ServerSideApplyPatch(Ctx& c) {
+    auto config = resource::ParseApplyPatchBody(c.req.body);
+    if (!config) co_return config.take_error();
+    if (!config->is_object()) co_return resource::BadRequest("error decoding YAML: the apply patch must be an object");
+    auto checked = CheckApplyConfig(c, *config);
+    if (!checked) co_return checked.take_error();
+    FieldCheck check = std::move(*checked);
+    const std::string manager(c.query.Get("fieldManager"));
+    const bool force = c.query.Get("force") == "true";
+    const std::string subresource = c.info.subresource;
+    const resource::FieldManagedKind managed = ManagedKindOf(c.kind);
+    registry::WriteOptions opts = WriteOpts(c);
+    opts.managed_fields_set = true;
+    auto mutate = [&](const json& cur) -> Result<json> {
+      return resource::ServerSideApply(cur, *config, manager, force, subresource, managed,
+                                       FormatRfc3339(std::chrono::system_clock::now()));
+    };
+    auto res = co_await Blocking([&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, opts); });
+    if (res) co_return WithWarnings(ObjectResponse(c, 200, (*res)->json), check.warnings);
+    if (res.error().code != ErrorCode::kNotFound || !subresource.empty()) co_return res.take_error();
+    auto fresh = ApplyToNothing(c, *config, manager, force, managed);
+    if (!fresh) co_return fresh.take_error();
+    auto created = co_await Blocking([&] { return objects_->Create(c.kind, c.info.ns, std::move(*fresh), opts); });
+    if (!created) co_return created.take_error();
+    co_return WithWarnings(ObjectResponse(c, 201, (*created)->json), check.warnings);
+  }
+
+  // The apply config's identity (kind, name, namespace) against the URL, then ?fieldValidation
+  // on its JSON form (unknown fields pruned from it, as from any patch).
+  Result<FieldCheck> CheckApplyConfig(const Ctx& c, json& config) const {
+    const resource::ResourceInfo& info = c.kind.info;
+    if (config.contains("kind") && config["kind"] != info.kind) {
+      return resource::BadRequest("the kind of the apply patch (" + resource::jsonx::Str(config, "kind") +
+                                  ") does not match the expected kind (" + info.kind + ")");
+    }
+    std::string name(resource::GetString(config, {"metadata", "name"}));
+    if (!name.empty() && name != c.info.name) {
+      return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
+                                  c.info.name + ")");
+    }
+    std::string ns(resource::GetString(config, {"metadata", "namespace"}));
+    if (info.namespaced && !ns.empty() && ns != c.info.ns) {
+      return resource::BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    const std::string body = config.dump();
+    FieldCheck check = CheckFields(t_.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"),
+                                   body, FieldCheckBody::kMergePatch, "PatchOptions");
+    if (check.error) return std::move(*check.error);
+    if (check.tree) resource::PruneUnknownFields(config, *check.tree);
+    return check;
+  }
+
+  // The object an apply creates: the config applied to nothing, named by the URL.
+  Result<json> ApplyToNothing(const Ctx& c, const json& config, const std::string& manager, bool force,
+                              const resource::FieldManagedKind& managed) const {
+    auto obj = resource::ServerSideApply(json(), config, manager, force, "", managed,
+                                         FormatRfc3339(std::chrono::system_clock::now()));
+    if (!obj) return obj;
+    json& meta = (*obj)["metadata"];
+    meta["name"] = c.info.name;
+    if (c.kind.info.namespaced) meta["namespace"] = c.info.ns;
+    (*obj)["kind"] = c.kind.info.kind;
+    return obj;
   }
 
   // A merge patch's fields are checked as written; a JSON patch (RFC 6902) has no object shape:
@@ -523,9 +672,9 @@ class ApiServer::Impl {
       if (verb == "update" && !rv.empty()) (*next)["metadata"]["resourceVersion"] = rv;
       return next;
     };
-    auto res = co_await Blocking([&] {
-      return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, registry::WriteOptions{.dry_run = DryRun(c)});
-    });
+    registry::WriteOptions scale_opts = WriteOpts(c);  // managedFields: subresource "scale"
+    auto res = co_await Blocking(
+        [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, scale_opts); });
     if (!res) co_return res.take_error();
     co_return JsonResponse(200, registry::ToScale(json::parse((*res)->json)).dump());
   }
@@ -615,6 +764,412 @@ class ApiServer::Impl {
     }
     body += "]}";
     co_return JsonResponse(200, std::move(body));
+  }
+
+  // ---- authorization (kube's WithImpersonation + WithAuthorization filters, RBAC storage) ----
+
+  // Every authenticated user is in system:authenticated (kube's group adder).
+  static void WithAuthenticatedGroup(UserInfo& user) {
+    if (!auth::InGroup(user, auth::kAllAuthenticated)) user.groups.emplace_back(auth::kAllAuthenticated);
+  }
+
+  // `denied` as kube answers it: `pods is forbidden: User "x" cannot list resource "pods" ...`
+  // (Status details {group, kind: resource, name}); non-resource: `forbidden: User "x" cannot get path "/p"`.
+  static Error ForbiddenError(const auth::Attributes& a, std::string_view reason) {
+    const std::string msg = auth::ForbiddenMessage(a, reason);
+    if (!a.resource_request || a.resource.empty()) return Error::Make(ErrorCode::kForbidden, "forbidden: " + msg);
+    return resource::Forbidden(a.api_group, a.resource, a.name, msg);
+  }
+
+  Status Check(const auth::Attributes& a) const {
+    auth::Decision d = authz_->Authorize(a);
+    if (d.allowed) return {};
+    return ForbiddenError(a, d.reason);
+  }
+
+  // /healthz, /livez, /readyz, /version: anonymous callers are system:anonymous in
+  // system:unauthenticated; the verb is the lower-case method, as for every non-resource path.
+  Status AuthorizePublic(const http::Request& req, const std::optional<UserInfo>& authenticated) const {
+    UserInfo user;
+    if (authenticated) {
+      user = *authenticated;
+      WithAuthenticatedGroup(user);
+    } else {
+      user.name = auth::kAnonymousUser;
+      user.groups.emplace_back(auth::kAllUnauthenticated);
+    }
+    auth::Attributes a;
+    a.user = &user;
+    a.verb = req.method;
+    for (char& ch : a.verb) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    a.path = req.path;
+    return Check(a);
+  }
+
+  // kube's RequestInfo → authorizer attributes: a namespace's own name is its namespace, and a
+  // list/watch narrowed by `fieldSelector=metadata.name=X` is authorized for that name.
+  static auth::Attributes AttributesOf(const RequestInfo& info, const Query& query, const UserInfo& user) {
+    auth::Attributes a;
+    a.user = &user;
+    a.verb = info.verb;
+    a.resource_request = info.is_resource_request;
+    a.path = info.path;
+    if (!info.is_resource_request) return a;
+    a.api_group = info.group;
+    a.api_version = info.version;
+    a.resource = info.resource;
+    a.subresource = info.subresource;
+    a.ns = info.ns;
+    a.name = info.name;
+    if (info.group.empty() && info.resource == "namespaces" && !info.name.empty()) a.ns = info.name;
+    if (a.name.empty() && (a.verb == "list" || a.verb == "watch")) {
+      std::string_view fs = query.Get("fieldSelector");
+      while (!fs.empty()) {
+        std::string_view term = fs.substr(0, fs.find(','));
+        fs.remove_prefix(std::min(fs.size(), term.size() + 1));
+        for (std::string_view op : {"metadata.name==", "metadata.name="}) {
+          if (term.substr(0, op.size()) == op && term.size() > op.size()) {
+            a.name = std::string(term.substr(op.size()));
+            break;
+          }
+        }
+      }
+    }
+    return a;
+  }
+
+  Status AuthorizeRequest(const RequestInfo& info, const Query& query, const UserInfo& user) const {
+    return Check(AttributesOf(info, query, user));
+  }
+
+  // kube's WithImpersonation: Impersonate-User (a service account name impersonates that account),
+  // Impersonate-Group, Impersonate-Uid and Impersonate-Extra-<key>, each authorized with the
+  // `impersonate` verb (users, groups, serviceaccounts; uids and userextras/<key> in
+  // authentication.k8s.io) for the real requester; the request then runs as the impersonated user.
+  Result<UserInfo> Impersonate(const http::Request& req, const UserInfo& requester) const {
+    const std::string as_user(req.header("impersonate-user"));
+    const std::string as_uid(req.header("impersonate-uid"));
+    std::vector<std::string> as_groups;
+    std::vector<std::pair<std::string, std::string>> as_extra;
+    constexpr std::string_view kExtra = "impersonate-extra-";
+    for (const auto& h : req.headers) {
+      if (h.name == "impersonate-group") as_groups.push_back(h.value);
+      if (h.name.size() > kExtra.size() && h.name.compare(0, kExtra.size(), kExtra) == 0) {
+        auto key = PercentDecode(std::string_view(h.name).substr(kExtra.size()));
+        if (!key) return resource::InternalError("invalid impersonation extra key: " + h.name);
+        as_extra.emplace_back(std::move(*key), h.value);  // one value per header line, as kube reads them
+      }
+    }
+    if (as_user.empty() && as_groups.empty() && as_extra.empty() && as_uid.empty()) return requester;
+    if (as_user.empty()) {
+      return resource::InternalError("requested impersonation of groups, extra or uid without impersonating a user");
+    }
+    UserInfo out;
+    auth::Attributes a;
+    a.user = &requester;
+    a.verb = "impersonate";
+    a.resource_request = true;
+    std::string sa_ns, sa_name;
+    if (auth::SplitServiceAccountUsername(as_user, &sa_ns, &sa_name)) {
+      a.resource = "serviceaccounts";
+      a.ns = sa_ns;
+      a.name = sa_name;
+      if (as_groups.empty()) out.groups = auth::ServiceAccountGroups(sa_ns);
+    } else {
+      a.resource = "users";
+      a.name = as_user;
+    }
+    if (auto s = Check(a); !s) return s.take_error();
+    out.name = as_user;
+    for (const auto& g : as_groups) {
+      auth::Attributes ga;
+      ga.user = &requester;
+      ga.verb = "impersonate";
+      ga.resource_request = true;
+      ga.resource = "groups";
+      ga.name = g;
+      if (auto s = Check(ga); !s) return s.take_error();
+      out.groups.push_back(g);
+    }
+    for (const auto& [key, value] : as_extra) {
+      auth::Attributes ea;
+      ea.user = &requester;
+      ea.verb = "impersonate";
+      ea.resource_request = true;
+      ea.api_group = "authentication.k8s.io";
+      ea.resource = "userextras";
+      ea.subresource = key;
+      ea.name = value;
+      if (auto s = Check(ea); !s) return s.take_error();
+      out.extra[key].push_back(value);
+    }
+    if (!as_uid.empty()) {
+      auth::Attributes ua;
+      ua.user = &requester;
+      ua.verb = "impersonate";
+      ua.resource_request = true;
+      ua.api_group = "authentication.k8s.io";
+      ua.resource = "uids";
+      ua.name = as_uid;
+      if (auto s = Check(ua); !s) return s.take_error();
+      out.uid = as_uid;
+    }
+    // system:authenticated unless a system:(un)authenticated group was asked for; the anonymous
+    // user gets system:unauthenticated instead.
+    if (as_user != auth::kAnonymousUser) {
+      if (!auth::InGroup(out, auth::kAllAuthenticated) && !auth::InGroup(out, auth::kAllUnauthenticated)) {
+        out.groups.emplace_back(auth::kAllAuthenticated);
+      }
+    } else if (!auth::InGroup(out, auth::kAllUnauthenticated)) {
+      out.groups.emplace_back(auth::kAllUnauthenticated);
+    }
+    return out;
+  }
+
+  // RBAC escalation prevention (kube's policy-based storage of roles and bindings): writing a Role
+  // or ClusterRole may only grant rules the writer holds (unless allowed to `escalate` it); a binding
+  // may only bind a role whose rules the writer holds (unless allowed to `bind` it). system:masters
+  // is exempt. Checked on the object as it will be written, before admission and validation.
+  Status CheckRbacWrite(const Ctx& c) const {
+    const resource::ResourceInfo& info = c.kind.info;
+    if (info.group != auth::kRbacGroup || !c.info.subresource.empty()) return {};
+    const std::string& verb = c.info.verb;
+    if (verb != "create" && verb != "update" && verb != "patch") return {};
+    if (auth::InGroup(c.user, auth::kSystemMasters)) return {};
+    const bool role = info.resource == "roles" || info.resource == "clusterroles";
+    const bool binding = info.resource == "rolebindings" || info.resource == "clusterrolebindings";
+    if (!role && !binding) return {};
+    json current;
+    if (verb != "create") {
+      auto cur = objects_->GetJson(c.kind, c.info.ns, c.info.name);
+      if (cur) current = std::move(*cur);
+    }
+    auto next = RbacObjectAfterWrite(c, current);
+    if (!next) return {};  // the write itself reports what is wrong with its body
+    std::string name = c.info.name;
+    if (name.empty()) name = resource::GetString(*next, {"metadata", "name"});
+    const std::string ns = info.namespaced ? c.info.ns : "";
+    if (role) {
+      auth::Attributes esc;
+      esc.user = &c.user;
+      esc.verb = "escalate";
+      esc.resource_request = true;
+      esc.api_group = info.group;
+      esc.api_version = "*";
+      esc.resource = info.resource;
+      esc.ns = ns;
+      esc.name = name;
+      if (authz_->Authorize(esc).allowed) return {};
+      auto held = authz_->ConfirmNoEscalation(c.user, ns, auth::RulesFromJson(resource::jsonx::Child(*next, "rules")));
+      if (!held) return resource::Forbidden(info.group, info.resource, name, held.error().message);
+      const json& agg = resource::jsonx::Child(*next, "aggregationRule");
+      if (info.resource == "clusterroles" && !agg.is_null() && agg != resource::jsonx::Child(current, "aggregationRule")) {
+        static const std::vector<auth::PolicyRule> kFullAuthority = {auth::PolicyRule{{"*"}, {"*"}, {"*"}, {}, {}},
+                                                                     auth::PolicyRule{{"*"}, {}, {}, {}, {"*"}}};
+        if (!authz_->ConfirmNoEscalation(c.user, "", kFullAuthority)) {
+          return resource::Forbidden(info.group, info.resource, name,
+                                     "must have cluster-admin privileges to use the aggregationRule");
+        }
+      }
+      return {};
+    }
+    const json& ref = resource::jsonx::Child(*next, "roleRef");
+    const std::string ref_kind = resource::jsonx::Str(ref, "kind"), ref_name = resource::jsonx::Str(ref, "name");
+    auth::Attributes bind;
+    bind.user = &c.user;
+    bind.verb = "bind";
+    bind.resource_request = true;
+    bind.api_group = resource::jsonx::Str(ref, "apiGroup");
+    if (bind.api_group.empty()) bind.api_group = auth::kRbacGroup;  // defaulted later, as kube does first
+    bind.resource = ref_kind == "ClusterRole" ? "clusterroles" : "roles";
+    bind.ns = ns;
+    bind.name = ref_name;
+    if ((ref_kind == "ClusterRole" || ref_kind == "Role") && authz_->Authorize(bind).allowed) return {};
+    auto rules = authz_->RoleRefRules(ref_kind, ref_name, ns);
+    if (!rules) return resource::Forbidden(info.group, info.resource, name, rules.error().message);
+    auto held = authz_->ConfirmNoEscalation(c.user, ns, *rules);
+    if (!held) return resource::Forbidden(info.group, info.resource, name, held.error().message);
+    return {};
+  }
+
+  // The role or binding a create/update/patch would write (rules, roleRef and aggregationRule are
+  // atomic: a patch's values replace the current ones). Error: a body the write rejects anyway.
+  Result<json> RbacObjectAfterWrite(const Ctx& c, const json& current) const {
+    if (c.info.verb != "patch") return DecodeBody(c.req);
+    auto type = PatchTypeOf(c.req.header("content-type"));
+    if (!type) return type.take_error();
+    if (*type == PatchType::kApply) {
+      auto config = resource::ParseApplyPatchBody(c.req.body);
+      if (!config) return config.take_error();
+      json next = current.is_object() ? current : json::object();
+      for (const char* key : {"rules", "roleRef", "aggregationRule"}) {
+        if (config->is_object() && config->contains(key)) next[key] = (*config)[key];
+      }
+      return next;
+    }
+    auto patch = ParseBody(c.req.body);
+    if (!patch) return patch.take_error();
+    if (!current.is_object()) return Error::Make(ErrorCode::kNotFound, "not found");
+    return ApplyPatch(*type, current, *patch, c.kind.info);
+  }
+
+  // ---- authorization.k8s.io and authentication.k8s.io reviews (create-only, never stored) ----
+
+  static bool IsReview(const Kind& k) {
+    return (k.info.group == "authorization.k8s.io" || k.info.group == "authentication.k8s.io") &&
+           k.info.verbs == std::vector<std::string>{"create"};
+  }
+
+  static json ReviewResponseBase(json body) {
+    if (!body["metadata"].contains("creationTimestamp")) body["metadata"]["creationTimestamp"] = nullptr;
+    return body;
+  }
+
+  Result<http::Response> Review(const Ctx& c) {
+    if (c.info.verb != "create" || !c.info.name.empty()) {
+      return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+    }
+    if (c.kind.info.namespaced && c.info.ns.empty()) return NotFoundPath();
+    auto decoded = DecodeObject(c);
+    if (!decoded) return decoded.take_error();
+    json body = ReviewResponseBase(std::move(*decoded));
+    const std::string& r = c.kind.info.resource;
+    Status done;
+    if (r == "selfsubjectreviews") {
+      body["status"] = {{"userInfo", UserInfoJson(c.user)}};
+    } else if (r == "tokenreviews") {
+      done = TokenReview(body);
+    } else if (r == "selfsubjectrulesreviews") {
+      done = RulesReview(c, body);
+    } else {
+      done = AccessReview(c, body);
+    }
+    if (!done) return done.take_error();
+    return JsonResponse(201, body.dump());
+  }
+
+  static json UserInfoJson(const UserInfo& u) {
+    json out = {{"username", u.name}};
+    if (!u.uid.empty()) out["uid"] = u.uid;
+    if (!u.groups.empty()) out["groups"] = u.groups;
+    if (!u.extra.empty()) out["extra"] = u.extra;
+    return out;
+  }
+
+  // SubjectAccessReview (any subject, cluster-wide), LocalSubjectAccessReview (any subject, its
+  // namespace), SelfSubjectAccessReview (the caller): status.allowed and RBAC's reason.
+  Status AccessReview(const Ctx& c, json& body) const {
+    namespace v = resource::validation;
+    const std::string& r = c.kind.info.resource;
+    const json& spec = resource::jsonx::Child(body, "spec");
+    const json& ra = resource::jsonx::Child(spec, "resourceAttributes");
+    const json& nra = resource::jsonx::Child(spec, "nonResourceAttributes");
+    std::vector<FieldCause> causes;
+    if (ra.is_object() && nra.is_object()) {
+      causes.push_back(v::Invalid("spec.nonResourceAttributes", v::GoValue(nra), "cannot be specified in combination with resourceAttributes"));
+    }
+    if (!ra.is_object() && !nra.is_object()) {
+      causes.push_back(v::Invalid("spec.resourceAttributes", "\"null\"",
+                                  "exactly one of nonResourceAttributes or resourceAttributes must be specified"));
+    }
+    UserInfo subject;
+    if (r == "selfsubjectaccessreviews") {
+      subject = c.user;
+    } else {
+      subject.name = resource::jsonx::Str(spec, "user");
+      subject.uid = resource::jsonx::Str(spec, "uid");
+      const json& groups = resource::jsonx::Child(spec, "groups");
+      if (groups.is_array()) {
+        for (const auto& g : groups) {
+          if (g.is_string()) subject.groups.push_back(g.get<std::string>());
+        }
+      }
+      const json& extra = resource::jsonx::Child(spec, "extra");
+      if (extra.is_object()) {
+        for (const auto& [k, vals] : extra.items()) {
+          if (!vals.is_array()) continue;
+          for (const auto& val : vals) {
+            if (val.is_string()) subject.extra[k].push_back(val.get<std::string>());
+          }
+        }
+      }
+      if (subject.name.empty() && subject.groups.empty()) {
+        causes.push_back(v::Invalid("spec.user", "\"\"", "at least one of user or group must be specified"));
+      }
+    }
+    if (r == "localsubjectaccessreviews") {
+      if (ra.is_object() && resource::jsonx::Str(ra, "namespace") != c.info.ns) {
+        causes.push_back(v::Invalid("spec.resourceAttributes.namespace", v::GoQuote(resource::jsonx::Str(ra, "namespace")),
+                                    "must match metadata.namespace"));
+      }
+      if (nra.is_object()) {
+        causes.push_back(v::Invalid("spec.nonResourceAttributes", v::GoValue(nra), "disallowed on this kind of request"));
+      }
+    }
+    if (!causes.empty()) return resource::Invalid(c.kind.info.group, c.kind.info.kind, "", std::move(causes));
+    auth::Attributes a;
+    a.user = &subject;
+    if (ra.is_object()) {
+      a.resource_request = true;
+      a.verb = resource::jsonx::Str(ra, "verb");
+      a.ns = resource::jsonx::Str(ra, "namespace");
+      a.api_group = resource::jsonx::Str(ra, "group");
+      a.api_version = resource::jsonx::Str(ra, "version");
+      if (a.api_version.empty()) a.api_version = "*";
+      a.resource = resource::jsonx::Str(ra, "resource");
+      a.subresource = resource::jsonx::Str(ra, "subresource");
+      a.name = resource::jsonx::Str(ra, "name");
+    } else {
+      a.verb = resource::jsonx::Str(nra, "verb");
+      a.path = resource::jsonx::Str(nra, "path");
+    }
+    auth::Decision d = authz_->Authorize(a);
+    json status = {{"allowed", d.allowed}};
+    if (!d.reason.empty()) status["reason"] = d.reason;
+    body["status"] = std::move(status);
+    return {};
+  }
+
+  // SelfSubjectRulesReview (`kubectl auth can-i --list`): the caller's rules in spec.namespace.
+  Status RulesReview(const Ctx& c, json& body) const {
+    std::string ns = resource::jsonx::Str(resource::jsonx::Child(body, "spec"), "namespace");
+    if (ns.empty()) return resource::BadRequest("no namespace on request");
+    auth::RulesReview rr = authz_->RulesFor(c.user, ns);
+    json resource_rules = json::array(), non_resource_rules = json::array();
+    for (const auto& rule : rr.resource_rules) {
+      json j = {{"verbs", rule.verbs}};
+      if (!rule.api_groups.empty()) j["apiGroups"] = rule.api_groups;
+      if (!rule.resources.empty()) j["resources"] = rule.resources;
+      if (!rule.resource_names.empty()) j["resourceNames"] = rule.resource_names;
+      resource_rules.push_back(std::move(j));
+    }
+    for (const auto& rule : rr.non_resource_rules) {
+      non_resource_rules.push_back({{"verbs", rule.verbs}, {"nonResourceURLs", rule.non_resource_urls}});
+    }
+    json status = {{"resourceRules", std::move(resource_rules)},
+                   {"nonResourceRules", std::move(non_resource_rules)},
+                   {"incomplete", rr.incomplete}};
+    if (!rr.evaluation_error.empty()) status["evaluationError"] = rr.evaluation_error;
+    body["status"] = std::move(status);
+    return {};
+  }
+
+  // TokenReview: whether spec.token authenticates to this tenant, and as whom.
+  Status TokenReview(json& body) const {
+    std::string token = resource::jsonx::Str(resource::jsonx::Child(body, "spec"), "token");
+    if (token.empty()) return resource::BadRequest("token is required for TokenReview");
+    http::Request probe;
+    probe.method = "POST";
+    probe.headers.push_back({"authorization", "Bearer " + token});
+    std::optional<UserInfo> user = authn_.Authenticate(probe);
+    json status = {{"authenticated", user.has_value()}, {"user", json::object()}};
+    if (user) {
+      WithAuthenticatedGroup(*user);
+      status["user"] = UserInfoJson(*user);
+      if (t_.service_account_tokens) status["audiences"] = {t_.service_account_tokens->issuer()};
+    }
+    body["status"] = std::move(status);
+    return {};
   }
 
   // ---- pods/log and pods/binding (the host's nodes: hostsim or a real cluster) ----
@@ -863,6 +1418,7 @@ class ApiServer::Impl {
   Authenticator authn_;
   Discovery discovery_;
   registry::GenericRegistry* objects_ = nullptr;  // owned by t_
+  const auth::RbacAuthorizer* authz_ = nullptr;   // owned by t_
   std::atomic<std::size_t> readonly_inflight_{0};
   std::atomic<std::size_t> mutating_inflight_{0};
   std::shared_ptr<PodStreams> pod_streams_;  // pods/log, exec, attach, portforward; null: no node agent

@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "apiserver-proxy/pod_streams.h"
+#include "libs/auth/rbac_authorizer.h"
 #include "libs/http/handler.h"
 #include "libs/pki/client_cert_verifier.h"
 #include "libs/pki/service_account_tokens.h"
@@ -22,11 +23,8 @@ namespace vkube::apiserver {
 
 class OpenApiService;
 
-// A user known to the tenant's authenticator.
-struct UserInfo {
-  std::string name;
-  std::vector<std::string> groups;
-};
+// A user known to the tenant's authenticator (name, groups, uid, extra).
+using UserInfo = auth::UserInfo;
 
 struct TokenEntry {
   std::string token;
@@ -54,6 +52,11 @@ struct TenantContext {
   // Called once per authenticated request (before any work); false answers 429. The tenant's
   // rate limit lives here so unauthenticated traffic cannot spend a tenant's budget.
   std::function<bool()> admit;
+  // Reads of `store` block on the network (a remote backend such as etcd): they then run on the
+  // blocking pool like writes, never on a connection thread.
+  bool blocking_reads = false;
+  // Authorizes every request (system:masters, then RBAC over `store`); built from `store` when null.
+  std::shared_ptr<auth::RbacAuthorizer> authorizer;
 };
 
 struct ApiServerLimits {

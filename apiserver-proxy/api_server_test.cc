@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "apiserver-proxy/bootstrap.h"
 #include "libs/http/testing/capturing_writer.h"
@@ -32,10 +33,13 @@ class ApiServerTest : public ::testing::Test {
     store_ = std::move(*s);
     registry_ = resource::Registry::BuiltIn();
     ASSERT_TRUE(EnsureSystemNamespaces(*store_, *registry_).ok());
+    ASSERT_TRUE(EnsureBootstrapPolicy(*store_, *registry_).ok());
+    ASSERT_TRUE(EnsureBootstrapPolicy(*store_, *registry_).ok());  // idempotent
     TenantContext t;
     t.store = store_;
     t.registry = registry_;
     t.tokens.push_back({"secret-token", {"admin", {"system:masters"}}});
+    t.tokens.push_back({"alice-token", {"alice", {}}});
     ApiServerLimits limits;
     limits.max_requests_inflight = 4;
     api_ = std::make_unique<ApiServer>(std::move(t), limits, pool_);
@@ -198,8 +202,45 @@ TEST_F(ApiServerTest, PatchTypesAndUnsupportedMediaType) {
                    {{"content-type", "application/strategic-merge-patch+json"}});
   EXPECT_EQ(Body(noop)["metadata"]["resourceVersion"], before);  // no-op patches do not write
   auto unsupported = Call("PATCH", "/api/v1/namespaces/default/configmaps/c1", "{}",
-                          {{"content-type", "application/apply-patch+yaml"}});
+                          {{"content-type", "application/apply-patch+cbor"}});
   EXPECT_EQ(unsupported.status, 415);
+  EXPECT_NE(Body(unsupported)["message"].get<std::string>().find("application/apply-patch+yaml"), std::string::npos);
+}
+
+TEST_F(ApiServerTest, ServerSideApplyAndManagedFields) {
+  const std::string cm = "/api/v1/namespaces/default/configmaps/c1";
+  auto no_manager = Call("PATCH", cm, R"({"apiVersion":"v1","kind":"ConfigMap"})",
+                         {{"content-type", "application/apply-patch+yaml"}});
+  EXPECT_EQ(no_manager.status, 422);
+  EXPECT_EQ(Body(no_manager)["message"],
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+  // Apply to a missing object creates it (YAML body).
+  auto created = Call("PATCH", cm + "?fieldManager=tool",
+                      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  a: \"1\"\n",
+                      {{"content-type", "application/apply-patch+yaml"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  json mf = Body(created)["metadata"]["managedFields"];
+  ASSERT_EQ(mf.size(), 1u);
+  EXPECT_EQ(mf[0]["manager"], "tool");
+  EXPECT_EQ(mf[0]["operation"], "Apply");
+  EXPECT_EQ(mf[0]["fieldsV1"], json::parse(R"({"f:data":{"f:a":{}}})"));
+  // A merge patch by another manager changing the applied value, then a conflicting apply.
+  auto patched = Call("PATCH", cm + "?fieldManager=editor", R"({"data":{"a":"2"}})",
+                      {{"content-type", "application/merge-patch+json"}});
+  ASSERT_EQ(patched.status, 200);
+  auto conflict = Call("PATCH", cm + "?fieldManager=tool", R"({"apiVersion":"v1","kind":"ConfigMap","data":{"a":"3"}})",
+                       {{"content-type", "application/apply-patch+yaml"}});
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(Body(conflict)["message"], "Apply failed with 1 conflict: conflict with \"editor\" using v1: .data.a");
+  EXPECT_EQ(Body(conflict)["details"]["causes"][0]["reason"], "FieldManagerConflict");
+  auto forced = Call("PATCH", cm + "?fieldManager=tool&force=true",
+                     R"({"apiVersion":"v1","kind":"ConfigMap","data":{"a":"3"}})",
+                     {{"content-type", "application/apply-patch+yaml"}});
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  EXPECT_EQ(Body(forced)["data"]["a"], "3");
+  // force on a non-apply patch is refused as kube does.
+  auto bad_force = Call("PATCH", cm + "?force=true", R"({"data":{}})", {{"content-type", "application/merge-patch+json"}});
+  EXPECT_EQ(bad_force.status, 422);
 }
 
 TEST(ApiServerLimitsTest, OverInflightLimitIs429WithRetryAfter) {
@@ -244,6 +285,167 @@ TEST_F(ApiServerTest, DiscoveryAndUnknownPaths) {
   EXPECT_EQ(Body(Call("GET", "/apis"))["groups"][0]["name"], "apps");
   EXPECT_EQ(Call("GET", "/api/v1/frobs").status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/nodes/x").status, 404);  // cluster-scoped under a namespace
+}
+
+
+// ---- authorization ----
+
+constexpr const char* kAlice = "Bearer alice-token";
+
+// RBAC changes reach the authorizer through a store watch: poll briefly.
+template <typename F>
+bool Eventually(F f) {
+  for (int i = 0; i < 300; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(ApiServerTest, ForbiddenWithKubesMessages) {
+  auto pods = Call("GET", "/api/v1/namespaces/default/pods", "", {{"authorization", kAlice}}, false);
+  ASSERT_EQ(pods.status, 403) << pods.body;
+  json st = Body(pods);
+  EXPECT_EQ(st["reason"], "Forbidden");
+  EXPECT_EQ(st["message"],
+            R"(pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default")");
+  EXPECT_EQ(st["details"]["kind"], "pods");
+  auto node = Call("GET", "/api/v1/nodes/n1", "", {{"authorization", kAlice}}, false);
+  EXPECT_EQ(Body(node)["message"],
+            R"(nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" at the cluster scope)");
+  EXPECT_EQ(Body(node)["details"]["name"], "n1");
+  auto deploy = Call("DELETE", "/apis/apps/v1/namespaces/x/deployments/web", "", {{"authorization", kAlice}}, false);
+  EXPECT_EQ(Body(deploy)["message"], R"(deployments.apps "web" is forbidden: User "alice" cannot delete resource )"
+                                     R"("deployments" in API group "apps" in the namespace "x")");
+  auto path = Call("GET", "/metrics", "", {{"authorization", kAlice}}, false);
+  EXPECT_EQ(path.status, 403);
+  EXPECT_EQ(Body(path)["message"], R"(forbidden: User "alice" cannot get path "/metrics")");
+  // Discovery is for every authenticated user (system:discovery), health for everyone.
+  EXPECT_EQ(Call("GET", "/api/v1", "", {{"authorization", kAlice}}, false).status, 200);
+  EXPECT_EQ(Call("GET", "/healthz", "", {}, false).body, "ok");
+  auto post = Call("POST", "/healthz", "", {}, false);
+  EXPECT_EQ(post.status, 403);
+  EXPECT_EQ(Body(post)["message"], R"(forbidden: User "system:anonymous" cannot post path "/healthz")");
+}
+
+TEST_F(ApiServerTest, BindingGrantsAndReviewsReport) {
+  const json ssar = {{"apiVersion", "authorization.k8s.io/v1"},
+                     {"kind", "SelfSubjectAccessReview"},
+                     {"spec", {{"resourceAttributes", {{"namespace", "default"}, {"verb", "list"}, {"resource", "pods"}}}}}};
+  auto review = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar.dump(),
+                     {{"authorization", kAlice}}, false);
+  ASSERT_EQ(review.status, 201) << review.body;
+  EXPECT_EQ(Body(review)["status"]["allowed"], false);
+  EXPECT_EQ(Body(review)["kind"], "SelfSubjectAccessReview");
+  auto rb = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                 R"({"metadata":{"name":"alice-view"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+                     "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]})");
+  ASSERT_EQ(rb.status, 201) << rb.body;
+  EXPECT_TRUE(Eventually([&] {
+    return Call("GET", "/api/v1/namespaces/default/pods", "", {{"authorization", kAlice}}, false).status == 200;
+  }));
+  review = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar.dump(), {{"authorization", kAlice}},
+                false);
+  EXPECT_EQ(Body(review)["status"]["allowed"], true);
+  EXPECT_EQ(Body(review)["status"]["reason"],
+            R"(RBAC: allowed by RoleBinding "alice-view/default" of ClusterRole "view" to User "alice")");
+  // Reviews of other subjects: the admin may, alice may not.
+  const json sar = {{"apiVersion", "authorization.k8s.io/v1"},
+                    {"kind", "SubjectAccessReview"},
+                    {"spec", {{"user", "alice"}, {"resourceAttributes", {{"namespace", "default"}, {"verb", "delete"}, {"resource", "pods"}}}}}};
+  auto as_admin = Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar.dump());
+  ASSERT_EQ(as_admin.status, 201) << as_admin.body;
+  EXPECT_EQ(Body(as_admin)["status"]["allowed"], false);
+  EXPECT_EQ(Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar.dump(), {{"authorization", kAlice}},
+                 false)
+                .status,
+            403);
+  auto invalid = Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                      R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{}})");
+  EXPECT_EQ(invalid.status, 422) << invalid.body;
+  // Rules review and whoami.
+  auto rules = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+                    R"({"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"default"}})",
+                    {{"authorization", kAlice}}, false);
+  ASSERT_EQ(rules.status, 201) << rules.body;
+  EXPECT_FALSE(Body(rules)["status"]["resourceRules"].empty());
+  EXPECT_FALSE(Body(rules)["status"]["nonResourceRules"].empty());
+  EXPECT_EQ(Body(rules)["status"]["incomplete"], false);
+  auto who = Call("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                  R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})", {{"authorization", kAlice}},
+                  false);
+  ASSERT_EQ(who.status, 201) << who.body;
+  EXPECT_EQ(Body(who)["status"]["userInfo"],
+            json::parse(R"({"username":"alice","groups":["system:authenticated"]})"));
+  auto tr = Call("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                 R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"alice-token"}})");
+  ASSERT_EQ(tr.status, 201) << tr.body;
+  EXPECT_EQ(Body(tr)["status"]["authenticated"], true);
+  EXPECT_EQ(Body(tr)["status"]["user"]["username"], "alice");
+}
+
+TEST_F(ApiServerTest, Impersonation) {
+  auto as_alice = Call("GET", "/api/v1/namespaces/default/pods", "", {{"impersonate-user", "alice"}});
+  EXPECT_EQ(as_alice.status, 403);
+  EXPECT_NE(Body(as_alice)["message"].get<std::string>().find(R"(User "alice" cannot list)"), std::string::npos);
+  auto who = Call("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                  R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})",
+                  {{"impersonate-user", "system:serviceaccount:default:builder"}, {"impersonate-extra-scopes", "a"}});
+  ASSERT_EQ(who.status, 201) << who.body;
+  EXPECT_EQ(Body(who)["status"]["userInfo"],
+            json::parse(R"({"username":"system:serviceaccount:default:builder","groups":["system:serviceaccounts",
+                "system:serviceaccounts:default","system:authenticated"],"extra":{"scopes":["a"]}})"));
+  auto denied = Call("GET", "/api/v1/namespaces/default/pods", "",
+                     {{"authorization", kAlice}, {"impersonate-user", "bob"}}, false);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(Body(denied)["message"], R"(users "bob" is forbidden: User "alice" cannot impersonate resource "users" in )"
+                                     R"(API group "" at the cluster scope)");
+  auto group_only = Call("GET", "/api/v1/namespaces/default/pods", "", {{"impersonate-group", "devs"}});
+  EXPECT_EQ(group_only.status, 500);
+}
+
+TEST_F(ApiServerTest, EscalationIsRefused) {
+  // alice may manage roles and bindings in default (without `escalate` / `bind`, which "*" would
+  // include), and holds get on configmaps there.
+  auto role = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+                   R"({"metadata":{"name":"rbac-admin"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],
+                       "resources":["roles","rolebindings"],"verbs":["get","list","create","update","patch"]},{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]})");
+  ASSERT_EQ(role.status, 201) << role.body;
+  ASSERT_EQ(Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                 R"({"metadata":{"name":"alice-rbac"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"rbac-admin"},
+                     "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]})")
+                .status,
+            201);
+  const std::vector<http::Header> alice = {{"authorization", kAlice}};
+  EXPECT_TRUE(Eventually([&] {
+    return Call("GET", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", "", alice, false).status == 200;
+  }));
+  auto ok = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+                 R"({"metadata":{"name":"cm-reader"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]})",
+                 alice, false);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  auto bad = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+                  R"({"metadata":{"name":"cm-writer"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","create"]}]})",
+                  alice, false);
+  ASSERT_EQ(bad.status, 403) << bad.body;
+  EXPECT_EQ(Body(bad)["message"],
+            "roles.rbac.authorization.k8s.io \"cm-writer\" is forbidden: user \"alice\" (groups=[\"system:authenticated\"]) "
+            "is attempting to grant RBAC permissions not currently held:\n"
+            "{APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"create\"]}");
+  auto patch = Call("PATCH", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/cm-reader",
+                    R"({"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]})",
+                    {{"authorization", kAlice}, {"content-type", "application/merge-patch+json"}}, false);
+  EXPECT_EQ(patch.status, 403) << patch.body;
+  auto bind_bad = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                       R"({"metadata":{"name":"grab"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"admin"},
+                           "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]})",
+                       alice, false);
+  EXPECT_EQ(bind_bad.status, 403) << bind_bad.body;
+  auto bind_ok = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                      R"({"metadata":{"name":"share"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm-reader"},
+                          "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"carol"}]})",
+                      alice, false);
+  EXPECT_EQ(bind_ok.status, 201) << bind_ok.body;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "apiserver-proxy/bootstrap.h"
 
+#include "libs/auth/bootstrap_policy.h"
 #include "libs/resource/meta.h"
 
 namespace vkube::apiserver {
@@ -42,6 +43,26 @@ Status EnsureApiServerService(store::Store& store, const resource::Registry& reg
         {"sessionAffinity", "None"},
         {"ports", {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}}};
   return CreateIfMissing(store, *kind, "default", std::move(svc));
+}
+
+Status EnsureBootstrapPolicy(store::Store& store, const resource::Registry& registry) {
+  const resource::Kind* roles = registry.Find("rbac.authorization.k8s.io", "v1", "clusterroles");
+  const resource::Kind* bindings = registry.Find("rbac.authorization.k8s.io", "v1", "clusterrolebindings");
+  if (roles == nullptr || bindings == nullptr) return {};  // a registry without RBAC (trimmed tests)
+  for (auto& role : auth::BootstrapClusterRoles()) {
+    if (auto s = CreateIfMissing(store, *roles, "", std::move(role)); !s) return s;
+  }
+  std::vector<nlohmann::json> all = auth::BootstrapClusterRoleBindings();
+  // vkube's own: the tenant's admin identity. Its client certificate normally carries
+  // O=system:masters, but the Helm chart's (sprig's genSignedCert) cannot carry an organization.
+  nlohmann::json admin = all.front();  // cluster-admin → system:masters, as a template
+  admin["metadata"]["name"] = "vkube:cluster-admin";
+  admin["subjects"] = {{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", "kubernetes-admin"}}};
+  all.push_back(std::move(admin));
+  for (auto& binding : all) {
+    if (auto s = CreateIfMissing(store, *bindings, "", std::move(binding)); !s) return s;
+  }
+  return {};
 }
 
 }  // namespace vkube::apiserver

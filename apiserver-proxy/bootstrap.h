@@ -13,5 +13,10 @@ Status EnsureSystemNamespaces(store::Store& store, const resource::Registry& reg
 // The `kubernetes` Service in default (ClusterIP `cluster_ip`, 443 → the API server), as
 // kube-apiserver maintains it. Idempotent.
 Status EnsureApiServerService(store::Store& store, const resource::Registry& registry, const std::string& cluster_ip);
+// kube-apiserver's bootstrap RBAC policy (cluster-admin, admin, edit, view, system:discovery,
+// system:basic-user, system:public-info-viewer, ... and their ClusterRoleBindings, see
+// libs/auth/bootstrap_policy.h), plus vkube:cluster-admin binding the admin user
+// (kubernetes-admin) to cluster-admin: each created if missing, never overwritten. Idempotent.
+Status EnsureBootstrapPolicy(store::Store& store, const resource::Registry& registry);
 
 }  // namespace vkube::apiserver

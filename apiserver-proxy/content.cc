@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "libs/http/content_coding.h"
 #include "libs/resource/status.h"
 
 namespace vkube::apiserver {
@@ -146,6 +147,19 @@ http::Response JsonResponse(int status, std::string body) {
   r.status = status;
   r.headers.push_back({"content-type", "application/json"});
   r.body = std::move(body);
+  return r;
+}
+
+http::Response CompressForClient(std::string_view accept_encoding, http::Response r) {
+  if (r.body.size() < kGzipThresholdBytes || !http::AcceptsGzip(accept_encoding)) return r;
+  for (const auto& h : r.headers) {
+    if (h.name == "content-encoding") return r;
+  }
+  auto gz = http::GzipEncode(r.body);
+  if (!gz) return r;  // identity is always acceptable
+  r.body = std::move(*gz);
+  r.headers.push_back({"content-encoding", "gzip"});
+  r.headers.push_back({"vary", "Accept-Encoding"});
   return r;
 }
 

@@ -42,6 +42,11 @@ nlohmann::json MakeTable(const std::string& version, nlohmann::json columns, nlo
                          const std::string& resource_version, const std::string& cont, std::size_t remaining);
 
 http::Response JsonResponse(int status, std::string body);
+// kube-apiserver's response compression: bodies of 128 KiB and more go out gzip-encoded when
+// the client's Accept-Encoding admits it (Go clients always send it); smaller ones are not worth
+// the CPU.
+inline constexpr std::size_t kGzipThresholdBytes = 128 * 1024;
+http::Response CompressForClient(std::string_view accept_encoding, http::Response response);
 http::Response ErrorResponse(const Error& error);
 
 }  // namespace vkube::apiserver

@@ -1,5 +1,6 @@
 #include "controllers/controller_manager.h"
 
+#include "controllers/clusterroleaggregation/cluster_role_aggregation_controller.h"
 #include "controllers/cronjob/cron_job_controller.h"
 #include "controllers/daemonset/daemon_set_controller.h"
 #include "controllers/deployment/deployment_controller.h"
@@ -39,6 +40,9 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   // Kinds some registries may not serve (e.g. a trimmed test registry): only when present.
   if (ctx.objects->Find("batch", "jobs") != nullptr) cs.push_back(std::make_unique<JobController>(ctx));
   if (ctx.objects->Find("batch", "cronjobs") != nullptr) cs.push_back(std::make_unique<CronJobController>(ctx));
+  if (ctx.objects->Find("rbac.authorization.k8s.io", "clusterroles") != nullptr) {
+    cs.push_back(std::make_unique<ClusterRoleAggregationController>(ctx));
+  }
   if (ctx.objects->Find("policy", "poddisruptionbudgets") != nullptr) {
     cs.push_back(std::make_unique<DisruptionController>(ctx));
   }

@@ -11,6 +11,7 @@ PKGS=(
   nlohmann-json3-dev          # JSON object model
   libyaml-cpp-dev             # YAML request bodies
   libsqlite3-dev              # embedded durable store (WAL)
+  etcd-server etcd-client     # etcd store backend (--store=etcd) and its tests
   prometheus-cpp-dev          # metrics registry
   zlib1g-dev                  # gzip responses
   libgtest-dev libgmock-dev   # unit + conformance tests
@@ -19,6 +20,7 @@ PKGS=(
   nghttp2-client wrk nginx    # bench: h2load, wrk, reference TLS server
   golang-k8s-kube-openapi-dev # upstream swagger.json used as OpenAPI data
   python3 openssl curl
+  python3-kubernetes          # e2e: the official Python client as a second client library
 )
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -23,6 +23,7 @@
 #include "libs/net/io_pool.h"
 #include "libs/pki/credentials.h"
 #include "libs/pki/kubeconfig.h"
+#include "libs/store/etcd_backend.h"
 #include "libs/store/sqlite_database.h"
 #include "src/options.h"
 #include "syncer/pods/host_pod_streams.h"
@@ -70,6 +71,24 @@ Status EnsureTenantsFromFile(tenancy::TenantManager& tenants, const std::string&
   return {};
 }
 
+// --store: the embedded SQLite file (default) or an etcd cluster.
+Result<std::shared_ptr<store::Backend>> OpenBackend(const ServeOptions& o) {
+  if (o.store == "etcd") {
+    store::EtcdBackendOptions eo;
+    eo.client.endpoints = o.etcd_endpoints;
+    eo.client.ca_file = o.etcd_ca_file;
+    eo.client.cert_file = o.etcd_cert_file;
+    eo.client.key_file = o.etcd_key_file;
+    eo.prefix = o.etcd_prefix;
+    auto etcd = store::EtcdBackend::Open(std::move(eo));
+    if (!etcd) return etcd.take_error();
+    return std::shared_ptr<store::Backend>(std::move(*etcd));
+  }
+  auto sqlite = store::SqliteDatabase::Open({o.data_dir + "/store.db"});
+  if (!sqlite) return sqlite.take_error();
+  return std::shared_ptr<store::Backend>(std::move(*sqlite));
+}
+
 int Serve(const ServeOptions& o) {
   // Few malloc arenas: per-thread arenas multiply idle RSS for a server whose data is shared.
   mallopt(M_ARENA_MAX, 2);
@@ -88,7 +107,7 @@ int Serve(const ServeOptions& o) {
   // beside pki/, which may be a read-only mount of chart-issued credentials.
   auto admin_token = pki::LoadOrCreateToken(o.data_dir + "/platform-admin.token");
   if (!admin_token) return Fail("credentials", admin_token.error());
-  auto database = store::SqliteDatabase::Open({o.data_dir + "/store.db"});
+  auto database = OpenBackend(o);
   if (!database) return Fail("store", database.error());
   auto registry = resource::Registry::BuiltIn();
   auto openapi = apiserver::OpenApiService::Create(*registry, o.openapi_schema);

@@ -13,6 +13,9 @@ std::string Usage() {
          "               [--no-host-nodes] [--host-qps N] [--host-burst N] [--pod-api-address HOST:PORT]]\n"
          "              sync tenants' pods to that host namespace; host pods reach their tenant's API\n"
          "              at --pod-api-address (\"{tenant}\" is replaced by the tenant's name)\n"
+         "              [--store sqlite|etcd --etcd-endpoints URL[,URL] [--etcd-prefix /vkube]\n"
+         "               [--etcd-cafile F] [--etcd-certfile F --etcd-keyfile F]]\n"
+         "              keep every tenant's objects in etcd instead of DATA_DIR/store.db\n"
          "  vkube host --data-dir DIR [--listen HOST:PORT] [--nodes N] [serve flags]\n"
          "              a local host cluster: one tenant with N simulated nodes (scheduler, kubelets, logs)\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
@@ -155,6 +158,25 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       (flag == "--host-qps" ? o.host_qps : o.host_burst) = n;
     } else if (flag == "--tenant-max-objects") {
       if (auto st = ParseCount(flag, value, &o.tenant_max_objects); !st) return st.take_error();
+    } else if (flag == "--store") {
+      if (value != "sqlite" && value != "etcd") return Error::Make(ErrorCode::kBadRequest, "invalid --store: " + value);
+      o.store = value;
+    } else if (flag == "--etcd-endpoints") {
+      o.etcd_endpoints.clear();
+      for (std::size_t at = 0; at <= value.size();) {
+        auto comma = value.find(',', at);
+        if (comma == std::string::npos) comma = value.size();
+        if (comma > at) o.etcd_endpoints.push_back(value.substr(at, comma - at));
+        at = comma + 1;
+      }
+    } else if (flag == "--etcd-prefix") {
+      o.etcd_prefix = value;
+    } else if (flag == "--etcd-cafile") {
+      o.etcd_ca_file = value;
+    } else if (flag == "--etcd-certfile") {
+      o.etcd_cert_file = value;
+    } else if (flag == "--etcd-keyfile") {
+      o.etcd_key_file = value;
     } else if (flag == "--tls-san") {
       o.tls_sans.push_back(value);
     } else if (flag == "--threads") {
@@ -187,6 +209,15 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
   }
   if (o.host_kubeconfig.empty() && !o.host_namespace.empty()) {
     return Error::Make(ErrorCode::kBadRequest, "--host-namespace needs --host-kubeconfig (or in-cluster)");
+  }
+  if (o.store == "etcd" && o.etcd_endpoints.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--store=etcd needs --etcd-endpoints");
+  }
+  if (o.store != "etcd" && !o.etcd_endpoints.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--etcd-endpoints needs --store=etcd");
+  }
+  if (o.etcd_cert_file.empty() != o.etcd_key_file.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--etcd-certfile and --etcd-keyfile go together");
   }
   return cmd;
 }

@@ -46,6 +46,14 @@ struct ServeOptions {
   // Sized for bursts of pod creates: the host's own priority and fairness protects it.
   std::size_t host_qps = 1000;
   std::size_t host_burst = 2000;
+  // Where tenants' objects live: "sqlite" (DATA_DIR/store.db) or "etcd" (--etcd-endpoints, comma
+  // separated http(s)://HOST:PORT, under --etcd-prefix; TLS files for https / client auth).
+  std::string store = "sqlite";
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/vkube";
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
 };
 
 // `vkube connect TENANT` and `vkube tenants`: read DATA_DIR (no running server needed).

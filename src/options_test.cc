@@ -34,6 +34,24 @@ TEST(Options, ParsesSyncerFlags) {
   EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--host-namespace", "n"}).ok());
 }
 
+TEST(Options, ParsesEtcdStoreFlags) {
+  auto c = ParseCommandLine({"serve", "--data-dir", "d", "--store=etcd", "--etcd-endpoints",
+                             "https://10.0.0.1:2379,https://10.0.0.2:2379", "--etcd-prefix", "/vkube/x",
+                             "--etcd-cafile", "ca.pem", "--etcd-certfile", "c.pem", "--etcd-keyfile", "k.pem"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->serve.store, "etcd");
+  EXPECT_EQ(c->serve.etcd_endpoints, (std::vector<std::string>{"https://10.0.0.1:2379", "https://10.0.0.2:2379"}));
+  EXPECT_EQ(c->serve.etcd_prefix, "/vkube/x");
+  EXPECT_EQ(c->serve.etcd_key_file, "k.pem");
+  EXPECT_EQ(ParseCommandLine({"serve", "--data-dir", "d"})->serve.store, "sqlite");
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--store", "etcd"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--store", "redis"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--etcd-endpoints", "http://e:2379"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--store=etcd", "--etcd-endpoints", "http://e:2379",
+                                 "--etcd-certfile", "c.pem"})
+                   .ok());
+}
+
 TEST(Options, RejectsBadInput) {
   EXPECT_FALSE(ParseCommandLine({"serve"}).ok());
   EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--listen", "x:99999"}).ok());

@@ -1,5 +1,5 @@
 #pragma once
-// What every tenant of one vkube process shares: the database file, the kind registry and OpenAPI
+// What every tenant of one vkube process shares: the store backend, the kind registry and OpenAPI
 // documents, the worker pools and the instance's serving identity. Passed explicitly (no globals).
 #include <memory>
 #include <string>
@@ -15,7 +15,7 @@
 #include "controllers/controller_manager.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "libs/pki/credentials.h"
-#include "libs/store/sqlite_database.h"
+#include "libs/store/backend.h"
 #include "tenancy/platform_metrics.h"
 #include "tenancy/tenant_gate.h"
 
@@ -38,7 +38,7 @@ struct Platform {
   // these as its own credentials: single-tenant installs (and the Helm chart) keep one pki.
   pki::Credentials instance;
   std::string default_tenant;
-  std::shared_ptr<store::SqliteDatabase> database;
+  std::shared_ptr<store::Backend> database;  // SQLite file or etcd (every tenant's partition)
   std::shared_ptr<const resource::Registry> registry;
   std::shared_ptr<const apiserver::OpenApiService> openapi;
   apiserver::ApiServerLimits limits;

@@ -3,6 +3,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "apiserver-proxy/bootstrap.h"
+#include "libs/core/log.h"
 #include "libs/net/tls_context.h"
 #include "libs/pki/client_cert_verifier.h"
 #include "libs/registry/admission/limit_ranger.h"
@@ -10,6 +11,7 @@
 #include "libs/registry/admission/resource_quota.h"
 #include "libs/registry/admission/service_account_admission.h"
 #include "libs/registry/admission/service_allocator.h"
+#include "libs/resource/meta.h"
 
 namespace vkube::tenancy {
 
@@ -32,6 +34,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   if (!partition) return partition.take_error();
   t->store_ = std::move(*partition);
   if (auto s = apiserver::EnsureSystemNamespaces(*t->store_, *p.registry); !s) return s.take_error();
+  if (auto s = apiserver::EnsureBootstrapPolicy(*t->store_, *p.registry); !s) return s.take_error();
   auto objects = std::make_shared<registry::GenericRegistry>(t->store_, p.registry);
   auto services = registry::ServiceAllocator::Create(t->store_);
   if (!services) return services.take_error();
@@ -51,6 +54,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   apiserver::TenantContext ctx;
   ctx.name = name;
   ctx.store = t->store_;
+  ctx.blocking_reads = p.database->remote();
   ctx.registry = p.registry;
   ctx.objects = objects;
   ctx.openapi = p.openapi;
@@ -74,16 +78,40 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
     extra = std::move(addons->controllers);
     t->stop_addons_ = std::move(addons->stop);
   }
-  auto controllers = controllers::ControllerManager::Start(
-      controllers::ControllerContext{
-          .tenant = name,
-          .objects = objects,
-          .executor = p.controller_executor,
-          .root_ca_pem = t->TrustBundle(),
-          .service_account_tokens = *sa_tokens},
-      std::move(extra));
-  if (!controllers) return controllers.take_error();
-  t->controllers_ = std::move(*controllers);
+  controllers::ControllerContext controller_ctx{.tenant = name,
+                                                .objects = objects,
+                                                .executor = p.controller_executor,
+                                                .root_ca_pem = t->TrustBundle(),
+                                                .service_account_tokens = *sa_tokens};
+  if (!p.database->remote()) {
+    // The store is this process's alone: its controllers are the only ones.
+    auto controllers = controllers::ControllerManager::Start(std::move(controller_ctx), std::move(extra));
+    if (!controllers) return controllers.take_error();
+    t->controllers_ = std::move(*controllers);
+    return t;
+  }
+  // Other replicas may serve this tenant from the same store: one of them runs its controllers.
+  // The callbacks never outlive Stop() (the elector waits for a running one), so `raw` is safe.
+  Tenant* raw = t.get();
+  t->elector_ = controllers::LeaderElector::Start(
+      objects, p.controller_executor, controllers::LeaderElectionOptions{.identity = resource::NewUid()},
+      [raw, controller_ctx, extra] {
+        auto m = controllers::ControllerManager::Start(controller_ctx, extra);
+        if (!m) {
+          VKUBE_LOG(kError) << raw->name_ << ": controllers did not start: " << m.error().message;
+          return;
+        }
+        std::lock_guard lock(raw->controllers_mu_);
+        raw->controllers_ = std::move(*m);
+      },
+      [raw] {
+        std::unique_ptr<controllers::ControllerManager> m;
+        {
+          std::lock_guard lock(raw->controllers_mu_);
+          m = std::move(raw->controllers_);
+        }
+        if (m) m->Stop();
+      });
   return t;
 }
 
@@ -91,7 +119,11 @@ Tenant::~Tenant() { Stop(); }
 
 void Tenant::Stop() {
   std::call_once(stopped_, [&] {
-    if (controllers_) controllers_->Stop();
+    if (elector_) elector_->Stop();
+    {
+      std::lock_guard lock(controllers_mu_);
+      if (controllers_) controllers_->Stop();
+    }
     if (stop_addons_) stop_addons_();
     if (store_) store_->Close();
   });

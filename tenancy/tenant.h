@@ -7,8 +7,9 @@
 
 #include "apiserver-proxy/api_server.h"
 #include "controllers/controller_manager.h"
+#include "controllers/framework/leader_elector.h"
 #include "libs/pki/credentials.h"
-#include "libs/store/sqlite_store.h"
+#include "libs/store/backend.h"
 #include "tenancy/platform.h"
 
 namespace boost::asio::ssl {
@@ -33,7 +34,7 @@ class Tenant {
   std::string TrustBundle() const;
   // Serving context for SNI TENANT.BASE_DOMAIN (certificate issued by the tenant's CA).
   std::shared_ptr<boost::asio::ssl::context> tls();
-  store::SqliteStore& store() { return *store_; }
+  store::PartitionStore& store() { return *store_; }
   const resource::Registry& registry() const { return *platform_.registry; }
   TenantGate& gate() { return gate_; }
   // This tenant's metric handles (null when the platform measures nothing).
@@ -50,8 +51,12 @@ class Tenant {
   const Platform& platform_;
   const std::string name_;
   pki::Credentials creds_;
-  std::shared_ptr<store::SqliteStore> store_;
+  std::shared_ptr<store::PartitionStore> store_;
   std::unique_ptr<apiserver::ApiServer> api_;
+  // With a remote (shared) store, controllers run only while this replica holds the tenant's
+  // controller lease; the elector starts and stops them.
+  std::shared_ptr<controllers::LeaderElector> elector_;
+  std::mutex controllers_mu_;
   std::unique_ptr<controllers::ControllerManager> controllers_;
   std::mutex tls_mu_;
   std::shared_ptr<boost::asio::ssl::context> tls_;

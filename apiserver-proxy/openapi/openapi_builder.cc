@@ -286,10 +286,11 @@ std::vector<PathItem> PathsOf(const ResourceInfo& info, const DefinitionSource& 
   return out;
 }
 
+// In kube-apiserver's order (v2 `consumes`); server-side apply's apply-patch+yaml last.
 const std::vector<std::string>& PatchTypes() {
-  static const std::vector<std::string> types = {"application/apply-patch+yaml", "application/json-patch+json",
-                                                 "application/merge-patch+json",
-                                                 "application/strategic-merge-patch+json"};
+  static const std::vector<std::string> types = {"application/json-patch+json", "application/merge-patch+json",
+                                                 "application/strategic-merge-patch+json",
+                                                 "application/apply-patch+yaml"};
   return types;
 }
 
@@ -542,6 +543,16 @@ json BuildGroupVersionV3(std::string_view group, std::string_view version, const
                     {{"200", {{"description", "OK"}, {"content", V3Content(kMeta + "APIResourceList")}}},
                      {"401", {{"description", "Unauthorized"}}}}}}}};
   std::vector<std::string> todo = CommonSchemas();
+  // A group of create-only kinds (the reviews) has no list, delete or patch operations: kube's
+  // document then carries none of their schemas.
+  bool deletes = false, patches = false;
+  for (const ResourceInfo* info : kinds) {
+    deletes = deletes || HasVerb(*info, "delete") || HasVerb(*info, "deletecollection");
+    patches = patches || HasVerb(*info, "patch");
+  }
+  std::erase_if(todo, [&](const std::string& n) {
+    return (!deletes && (n == kMeta + "Status" || n == kMeta + "DeleteOptions")) || (!patches && n == kMeta + "Patch");
+  });
   std::vector<KindNames> names;
   for (const ResourceInfo* info : kinds) {
     for (auto& item : PathsOf(*info, defs)) {
@@ -555,7 +566,7 @@ json BuildGroupVersionV3(std::string_view group, std::string_view version, const
     KindNames n{defs.NameOf(info->group, info->version, info->kind),
                 defs.NameOf(info->group, info->version, info->ListKind()), info};
     todo.push_back(n.obj);
-    todo.push_back(n.list);
+    if (HasVerb(*info, "list")) todo.push_back(n.list);
     for (const auto& sub : SubresourcesOf(*info)) {
       if (!sub.group.empty()) todo.push_back(defs.NameOf(sub.group, sub.version, sub.kind));
     }
@@ -576,7 +587,7 @@ json BuildGroupVersionV3(std::string_view group, std::string_view version, const
   }
   for (const auto& n : names) {
     EnsureGvk(schemas[n.obj], n.info->group, n.info->version, n.info->kind);
-    EnsureGvk(schemas[n.list], n.info->group, n.info->version, n.info->ListKind());
+    if (HasVerb(*n.info, "list")) EnsureGvk(schemas[n.list], n.info->group, n.info->version, n.info->ListKind());
   }
   return {{"openapi", "3.0.0"},
           {"info", {{"title", "Kubernetes"}, {"version", kApiVersion}}},

@@ -7,6 +7,7 @@
 #include "libs/core/time.h"
 #include "libs/resource/json_access.h"
 #include "libs/resource/meta.h"
+#include "libs/resource/server_side_apply.h"
 #include "libs/resource/status.h"
 
 namespace vkube::registry {
@@ -64,6 +65,18 @@ bool ShouldDeleteAfterUpdate(const Kind& kind, const Json& obj) {
 }
 
 std::string Now() { return FormatRfc3339(std::chrono::system_clock::now()); }
+
+// metadata.managedFields for a write that is not a server-side apply (kube's field manager,
+// operation Update): the fields it changed become its manager's. Before admission, as kube does.
+void TrackManagedFields(const std::string& default_manager, const Kind& kind, const Json& old, Json& obj,
+                        const WriteOptions& opts) {
+  if (opts.managed_fields_set || opts.subresource == "finalize") return;
+  const std::string& manager = opts.field_manager.empty() ? default_manager : opts.field_manager;
+  if (manager.empty()) return;
+  resource::FieldManagedKind managed{kind.info.GroupVersion(), kind.info.has_status,
+                                     resource::BuiltinFieldSchema(kind.info.group, kind.info.kind)};
+  resource::UpdateManagedFields(old, obj, manager, opts.subresource, managed, Now());
+}
 
 }  // namespace
 
@@ -145,6 +158,7 @@ Result<ObjectPtr> GenericRegistry::Create(const Kind& kind, const std::string& n
   meta["uid"] = resource::NewUid();
   meta["creationTimestamp"] = Now();
   kind.strategy->PrepareForCreate(obj);
+  TrackManagedFields(default_field_manager_, kind, Json(), obj, opts);
   // generateName: a fresh suffix on collision, like the retry in kube's registry.
   for (int attempt = 0;; ++attempt) {
     if (requested.empty() && !generate.empty()) obj["metadata"]["name"] = resource::GenerateName(generate);
@@ -182,7 +196,10 @@ Result<Json> GenericRegistry::PrepareUpdate(const Kind& kind, const std::string&
     }
   }
   if (opts.subresource == "status") {
+    // (A status apply brings its own managedFields; the rest of metadata comes from `old`.)
+    Json applied = opts.managed_fields_set ? jsonx::At(obj, "metadata.managedFields") : Json();
     kind.strategy->PrepareForStatusUpdate(obj, old);
+    if (!applied.is_null()) obj["metadata"]["managedFields"] = std::move(applied);
   } else if (opts.subresource == "finalize") {
     // namespaces/finalize: only spec.finalizers changes.
     Json next = old;
@@ -193,6 +210,7 @@ Result<Json> GenericRegistry::PrepareUpdate(const Kind& kind, const std::string&
   } else {
     kind.strategy->PrepareForUpdate(obj, old);
   }
+  TrackManagedFields(default_field_manager_, kind, old, obj, opts);
   AdmissionRequest adm{Operation::kUpdate, &kind, ns, name, opts.subresource, &obj, &old, opts.dry_run};
   if (auto s = RunAdmission(adm); !s) return s.take_error();
   auto errs = kind.strategy->ValidateUpdate(obj, old);

@@ -149,6 +149,21 @@ constexpr std::string_view kMessages[] = {
     "HTTPIngressPath|path=1:string backend=2:IngressBackend pathType=3:string?",
     // authentication/v1 (`kubectl create token`)
     "TokenRequest|metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:Skip",
+    // authorization.k8s.io/v1 and authentication.k8s.io/v1 reviews (kubectl auth can-i / whoami).
+    "SelfSubjectAccessReview|metadata=1:ObjectMeta spec=2:SelfSubjectAccessReviewSpec status=3:Skip",
+    "SelfSubjectAccessReviewSpec|resourceAttributes=1:ResourceAttributes? nonResourceAttributes=2:NonResourceAttributes?",
+    "SubjectAccessReview|metadata=1:ObjectMeta spec=2:SubjectAccessReviewSpec status=3:Skip",
+    "LocalSubjectAccessReview|metadata=1:ObjectMeta spec=2:SubjectAccessReviewSpec status=3:Skip",
+    "SubjectAccessReviewSpec|resourceAttributes=1:ResourceAttributes? nonResourceAttributes=2:NonResourceAttributes? "
+    "user=3:string groups=4:string* extra=5:Skip uid=6:string",
+    "ResourceAttributes|namespace=1:string verb=2:string group=3:string version=4:string resource=5:string "
+    "subresource=6:string name=7:string fieldSelector=8:Skip labelSelector=9:Skip",
+    "NonResourceAttributes|path=1:string verb=2:string",
+    "SelfSubjectRulesReview|metadata=1:ObjectMeta spec=2:SelfSubjectRulesReviewSpec status=3:Skip",
+    "SelfSubjectRulesReviewSpec|namespace=1:string",
+    "SelfSubjectReview|metadata=1:ObjectMeta status=2:Skip",
+    "TokenReview|metadata=1:ObjectMeta spec=2:TokenReviewSpec status=3:Skip",
+    "TokenReviewSpec|token=1:string audiences=2:string*",
     "TokenRequestSpec|audiences=1:string* expirationSeconds=4:int64? boundObjectRef=3:BoundObjectReference?",
     "BoundObjectReference|kind=1:string apiVersion=2:string name=3:string uid=4:string",
 };
@@ -158,7 +173,10 @@ constexpr std::string_view kTopLevel[] = {"Namespace",     "ConfigMap",         
                                           "Service",       "Deployment",          "Pod",     "ResourceQuota",
                                           "Job",           "CronJob",             "Role",    "ClusterRole",
                                           "RoleBinding",   "ClusterRoleBinding",  "Ingress", "PriorityClass",
-                                          "PodDisruptionBudget", "DeleteOptions",     "TokenRequest"};
+                                          "PodDisruptionBudget", "DeleteOptions",     "TokenRequest",
+                                          // reviews (kubectl auth can-i / whoami send them as protobuf)
+                                          "SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview",
+                                          "SelfSubjectRulesReview", "SelfSubjectReview", "TokenReview"};
 
 }  // namespace
 

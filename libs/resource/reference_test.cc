@@ -40,6 +40,7 @@ class Reference : public ::testing::Test {
 
 TEST_F(Reference, TableColumnsMatchKubeApiserver) {
   for (const auto& k : reg_->kinds()) {
+    if (k.info.verbs == std::vector<std::string>{"create"}) continue;  // reviews: never listed, no Table
     std::string group = k.info.group.empty() ? "core" : k.info.group;
     auto ref = Load("tables/" + group + "__" + k.info.version + "__" + k.info.resource + ".json");
     ASSERT_TRUE(ref) << k.info.resource;

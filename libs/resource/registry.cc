@@ -116,6 +116,25 @@ std::shared_ptr<const Registry> Registry::BuiltIn() {
   kinds.push_back(Make("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
                        "ValidatingWebhookConfiguration", "validatingwebhookconfiguration", false, {}, {"api-extensions"},
                        false, MakeValidatingWebhookConfigurationStrategy()));
+  // authentication.k8s.io/v1, authorization.k8s.io/v1: create-only reviews, answered and never
+  // stored (the API server evaluates them against the tenant's authenticator and RBAC).
+  const std::vector<std::string> kCreateOnly = {"create"};
+  kinds.push_back(Make("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", "selfsubjectreview",
+                       false, {}, {}, false, MakeReviewStrategy("SelfSubjectReview", false), kCreateOnly));
+  kinds.push_back(Make("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", "tokenreview", false, {}, {},
+                       false, MakeReviewStrategy("TokenReview", false), kCreateOnly));
+  kinds.push_back(Make("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview",
+                       "localsubjectaccessreview", true, {}, {}, false,
+                       MakeReviewStrategy("LocalSubjectAccessReview", true), kCreateOnly));
+  kinds.push_back(Make("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                       "selfsubjectaccessreview", false, {}, {}, false,
+                       MakeReviewStrategy("SelfSubjectAccessReview", false), kCreateOnly));
+  kinds.push_back(Make("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+                       "selfsubjectrulesreview", false, {}, {}, false,
+                       MakeReviewStrategy("SelfSubjectRulesReview", false), kCreateOnly));
+  kinds.push_back(Make("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview",
+                       "subjectaccessreview", false, {}, {}, false, MakeReviewStrategy("SubjectAccessReview", false),
+                       kCreateOnly));
   return std::make_shared<const Registry>(std::move(kinds));
 }
 

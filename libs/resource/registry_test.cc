@@ -51,7 +51,13 @@ TEST(Registry, BuiltInKinds) {
                                           "scheduling.k8s.io/priorityclasses",
                                           "events.k8s.io/events",
                                           "admissionregistration.k8s.io/mutatingwebhookconfigurations",
-                                          "admissionregistration.k8s.io/validatingwebhookconfigurations"}));
+                                          "admissionregistration.k8s.io/validatingwebhookconfigurations",
+                                          "authentication.k8s.io/selfsubjectreviews",
+                                          "authentication.k8s.io/tokenreviews",
+                                          "authorization.k8s.io/localsubjectaccessreviews",
+                                          "authorization.k8s.io/selfsubjectaccessreviews",
+                                          "authorization.k8s.io/selfsubjectrulesreviews",
+                                          "authorization.k8s.io/subjectaccessreviews"}));
   const Kind* hpa = reg->Find("autoscaling", "v2", "horizontalpodautoscalers");
   ASSERT_NE(hpa, nullptr);
   EXPECT_EQ(hpa->info.GroupVersion(), "autoscaling/v2");

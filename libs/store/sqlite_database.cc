@@ -166,6 +166,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteDatabase::OpenPartition(const std::st
   return store;
 }
 
+Result<std::unique_ptr<PartitionStore>> SqliteDatabase::DoOpenPartition(const std::string& name) {
+  auto store = OpenPartition(name);
+  if (!store) return store.take_error();
+  return std::unique_ptr<PartitionStore>(std::move(*store));
+}
+
 Status SqliteDatabase::DropPartition(const std::string& name) {
   auto drop = std::make_shared<PendingWrite>();
   drop->drop = name;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "libs/store/backend.h"
 #include "libs/store/store.h"
 
 struct sqlite3;
@@ -25,10 +26,10 @@ struct SqliteDatabaseOptions {
   std::size_t max_batch = 1024;  // writes per group-commit transaction
 };
 
-class SqliteDatabase : public std::enable_shared_from_this<SqliteDatabase> {
+class SqliteDatabase : public Backend, public std::enable_shared_from_this<SqliteDatabase> {
  public:
   static Result<std::shared_ptr<SqliteDatabase>> Open(const SqliteDatabaseOptions& options);
-  ~SqliteDatabase();
+  ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
@@ -36,12 +37,16 @@ class SqliteDatabase : public std::enable_shared_from_this<SqliteDatabase> {
   // would hand out the same revisions. kAlreadyExists if it is open.
   Result<std::unique_ptr<SqliteStore>> OpenPartition(const std::string& name, std::size_t history_size = 10000);
   // Removes every object of a partition durably. kConflict while it is open.
-  Status DropPartition(const std::string& name);
+  Status DropPartition(const std::string& name) override;
   // Names of the partitions holding data or a revision.
-  Result<std::vector<std::string>> Partitions();
+  Result<std::vector<std::string>> Partitions() override;
   // Drains queued writes and stops the committer; later writes fail with kServiceUnavailable.
-  void Close();
-  bool failed();
+  void Close() override;
+  bool failed() override;
+
+ protected:
+  // Backend: OpenPartition(name) with the default history.
+  Result<std::unique_ptr<PartitionStore>> DoOpenPartition(const std::string& name) override;
 
  private:
   friend class SqliteStore;

@@ -54,7 +54,7 @@ void SqliteStore::Load(ObjectPtr obj) {
 
 void SqliteStore::FinishLoad(Revision revision) {
   committed_revision_ = next_revision_ = revision;
-  hub_->Publish({}, committed_revision_);
+  hub_->StartAt(committed_revision_);
 }
 
 SqliteStore::~SqliteStore() {

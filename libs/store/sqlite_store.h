@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libs/store/backend.h"
 #include "libs/store/sqlite_database.h"
 #include "libs/store/store.h"
 
@@ -27,7 +28,7 @@ struct SqliteStoreOptions {
 // One partition of a SqliteDatabase: its own revision sequence, in-memory index (reads never
 // touch SQLite) and WatchHub. Writes are admitted here and made durable by the database's
 // group commit.
-class SqliteStore final : public Store {
+class SqliteStore final : public PartitionStore {
  public:
   // A private database holding this one partition (single-tenant use, tests, benchmarks).
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
@@ -46,7 +47,7 @@ class SqliteStore final : public Store {
   void Close() override;
 
   const std::string& partition() const { return partition_; }
-  std::size_t ObjectCount();
+  std::size_t ObjectCount() override;
   std::size_t ApproxMemoryBytes();
 
  private:

@@ -28,6 +28,15 @@ std::optional<Event> FilterEvent(const WatchOptions& opts, const Event& ev) {
   return std::nullopt;
 }
 
+void WatchHub::StartAt(Revision revision) {
+  {
+    std::lock_guard lock(mu_);
+    history_.clear();
+    compacted_ = revision;
+  }
+  Publish({}, revision);
+}
+
 void WatchHub::Publish(const std::vector<Event>& events, Revision revision) {
   std::vector<std::shared_ptr<QueueWatcher>> to_notify;
   {

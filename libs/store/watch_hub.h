@@ -20,6 +20,9 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
 
   // Publishes committed events (in revision order). Called by the single committer thread.
   void Publish(const std::vector<Event>& events, Revision revision);
+  // The store was loaded at `revision` with no event history before it (a restart): watches
+  // from an older revision get kGone, since the changes in between cannot be replayed.
+  void StartAt(Revision revision);
 
   // Registers a watcher starting after `opts.from_revision`. `initial` (already filtered by the
   // caller at `snapshot_revision`) is delivered first when opts.send_initial.

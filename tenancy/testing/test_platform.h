@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "libs/store/sqlite_database.h"
 #include "tenancy/tenant_manager.h"
 
 namespace vkube::tenancy::testing {

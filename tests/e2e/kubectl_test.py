@@ -3,6 +3,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -252,6 +253,36 @@ class RawProtocol(ServerTestCase):
                              capture_output=True, text=True, timeout=60).stdout
         self.assertIn("400 succeeded", out)
         self.assertIn("400 2xx", out)
+
+    def test_large_responses_are_gzipped_when_accepted(self):
+        """kube-apiserver's response compression: >= 128 KiB and Accept-Encoding: gzip (Go clients send it)."""
+        import gzip
+        for i in range(3):
+            manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": f"gz-{i}", "namespace": "default"},
+                                   "data": {"k": "v" * 60000}})
+            self.assertEqual(self.server.curl("/api/v1/namespaces/default/configmaps", method="POST",
+                                              data=manifest.encode(),
+                                              headers=["Content-Type: application/json"])[0], 201)
+        for proto in ("--http1.1", "--http2"):
+            cmd = ["curl", "-sS", proto, "--cacert", os.path.join(self.server.data_dir, "pki", "ca.crt"),
+                   "-H", f"Authorization: Bearer {self.server.token()}", "-H", "Accept-Encoding: gzip",
+                   "-D", "-", "-o", "/dev/stderr", self.server.url + "/api/v1/namespaces/default/configmaps"]
+            p = subprocess.run(cmd, capture_output=True, timeout=60)
+            headers = p.stdout.decode().lower()
+            self.assertIn("content-encoding: gzip", headers, proto)
+            listed = json.loads(gzip.decompress(p.stderr))
+            self.assertGreaterEqual(len([c for c in listed["items"] if c["metadata"]["name"].startswith("gz-")]), 3)
+            # small answers stay identity-encoded; a client without gzip gets plain JSON
+            small = subprocess.run(cmd[:-1] + [self.server.url + "/api/v1/namespaces/default"],
+                                   capture_output=True, timeout=60)
+            self.assertNotIn("content-encoding", small.stdout.decode().lower(), proto)
+        code, body = self.server.curl("/api/v1/namespaces/default/configmaps")
+        self.assertEqual(code, 200)
+        self.assertEqual(json.loads(body)["kind"], "ConfigMapList")
+        # kubectl (client-go) asks for gzip and decodes it transparently
+        self.assertIn("configmap/gz-2", self.kubectl("get", "configmaps", "-n", "default", "-o", "name").stdout)
+        self.kubectl("delete", "configmap", "gz-0", "gz-1", "gz-2", "-n", "default")
 
     def test_malformed_json_is_400(self):
         code, body = self.server.curl("/api/v1/namespaces/default/configmaps", method="POST", data=b"{nope",

@@ -368,7 +368,16 @@ class Syncer(unittest.TestCase):
         self.assertNotIn(host_name("evt"), json.dumps(list(reasons().values())))
         self.assertIn("Scheduled", self.t("describe", "pod", "evt").stdout)
 
+    def grant_default_service_account_view(self):
+        """RBAC: a service account reads only what it is bound to, so bind default/default to view."""
+        if self.t("get", "clusterrolebinding", "default-sa-view", check=False).returncode != 0:
+            self.t("create", "clusterrolebinding", "default-sa-view", "--clusterrole=view",
+                   "--serviceaccount=default:default")
+        self.wait_for(lambda: self.t("auth", "can-i", "get", "pods", "--as=system:serviceaccount:default:default",
+                                     check=False).stdout.strip() == "yes", what="the binding in effect")
+
     def test_14_pods_get_their_tenants_own_service_account_token(self):
+        self.grant_default_service_account_view()
         self.run_ready("tok")
         vpod = self.tjson("pod", "tok")
         # The tenant's admission gave the pod kube's API access volume, mounted in its container.
@@ -421,6 +430,7 @@ class Syncer(unittest.TestCase):
         self.assertEqual(self.t("--token", made, "get", "ns", "default", check=False).returncode, 0)
 
     def test_15_a_token_secret_deleted_on_the_host_comes_back(self):
+        self.grant_default_service_account_view()
         self.run_ready("tok2")
         secret_name = host_name("tok2") + ".sa-token"
         self.wait_for(lambda: self.host_has("secret", secret_name), what="the pod's token Secret")

@@ -1,6 +1,7 @@
 #pragma once
 // Factories for the built-in kinds' strategies (one file per kind, kinds/<kind>_strategy.cc).
 #include <memory>
+#include <string>
 
 #include "libs/resource/strategy.h"
 
@@ -58,5 +59,8 @@ std::shared_ptr<const Strategy> MakeEventsV1EventStrategy();
 // admissionregistration.k8s.io/v1 (stored only: vkube calls no webhooks)
 std::shared_ptr<const Strategy> MakeValidatingWebhookConfigurationStrategy();
 std::shared_ptr<const Strategy> MakeMutatingWebhookConfigurationStrategy();
+// authorization.k8s.io/v1 *AccessReview / SelfSubjectRulesReview, authentication.k8s.io/v1
+// TokenReview / SelfSubjectReview: create-only, answered by the API server, never stored.
+std::shared_ptr<const Strategy> MakeReviewStrategy(std::string kind, bool namespaced);
 
 }  // namespace vkube::resource
