@@ -212,6 +212,79 @@ class Controllers(ServerTestCase):
         self.assertIn('Error from server (Forbidden): pods "greedy" is forbidden: maximum cpu usage per Container is 1, '
                       'but limit is 2', p.stderr)
 
+    def set_phase(self, ns, name, phase):
+        conditions = [{"type": "Ready", "status": "True" if phase == "Running" else "False",
+                       "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+        self.kubectl("patch", "pod", name, "-n", ns, "--subresource=status", "--type=merge", "-p",
+                     json.dumps({"status": {"phase": phase, "conditions": conditions}}))
+
+    def test_13_statefulset_creates_ordered_pods_and_claims(self):
+        self.kubectl("create", "ns", "sts")
+        self.kubectl("apply", "-n", "sts", "-f", "-", input=json.dumps({
+            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+            "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}},
+                                  "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}))
+        names = lambda: sorted(p["metadata"]["name"] for p in self.get_json("pods", "-n", "sts")["items"])  # noqa: E731
+        # OrderedReady: db-1 only once db-0 is Running and Ready, and so on.
+        for i in range(3):
+            self.wait_for(lambda: len(names()) == i + 1, what=f"db-{i}")
+            time.sleep(0.5)
+            self.assertEqual(names(), [f"db-{k}" for k in range(i + 1)])
+            pvc = self.get_json("pvc", f"data-db-{i}", "-n", "sts")
+            self.assertEqual(pvc["spec"]["resources"]["requests"]["storage"], "1Gi")
+            pod = self.get_json("pod", f"db-{i}", "-n", "sts")
+            self.assertEqual(pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"], f"db-{i}")
+            self.assertEqual(pod["spec"]["hostname"], f"db-{i}")
+            self.assertEqual(pod["spec"]["subdomain"], "db")
+            claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["spec"]["volumes"]
+                      if "persistentVolumeClaim" in v]
+            self.assertEqual(claims, [f"data-db-{i}"])
+            self.set_phase("sts", f"db-{i}", "Running")
+        out = self.kubectl("rollout", "status", "sts/db", "-n", "sts", "--timeout=30s").stdout
+        self.assertIn("partitioned roll out complete: 3 new pods have been updated", out)
+
+    def test_14_job_runs_to_complete_when_its_pods_succeed(self):
+        self.kubectl("create", "ns", "batch")
+        self.kubectl("apply", "-n", "batch", "-f", "-", input=json.dumps({
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"},
+            "spec": {"completions": 2, "parallelism": 1, "template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "pi", "image": "perl:5.34"}]}}}}))
+        for done in range(2):
+            self.wait_for(lambda: len([p for p in self.get_json("pods", "-n", "batch")["items"]
+                                       if p.get("status", {}).get("phase") == "Pending"]) == 1,
+                          what=f"pod {done + 1} of the job")
+            pending = [p for p in self.get_json("pods", "-n", "batch")["items"]
+                       if p.get("status", {}).get("phase") == "Pending"]
+            self.assertEqual(pending[0]["metadata"]["labels"]["job-name"], "pi")
+            self.set_phase("batch", pending[0]["metadata"]["name"], "Succeeded")
+        p = self.kubectl("wait", "--for=condition=complete", "job/pi", "-n", "batch", "--timeout=30s")
+        self.assertIn("job.batch/pi condition met", p.stdout)
+        job = self.get_json("job", "pi", "-n", "batch")
+        self.assertEqual(job["status"]["succeeded"], 2)
+        self.assertTrue(job["status"]["completionTime"])
+        self.assertIn("Complete", self.kubectl("get", "job", "pi", "-n", "batch").stdout)
+
+    def test_15_cronjob_creates_jobs_on_schedule(self):
+        self.kubectl("create", "ns", "cron")
+        self.kubectl("create", "cronjob", "tick", "-n", "cron", "--image=busybox", "--schedule=* * * * *",
+                     "--", "date")
+        # The next minute boundary is at most 60 s away.
+        self.wait_for(lambda: len(self.get_json("jobs", "-n", "cron")["items"]) >= 1, timeout=75,
+                      what="a Job from the schedule")
+        job = self.get_json("jobs", "-n", "cron")["items"][0]
+        self.assertEqual(job["metadata"]["ownerReferences"][0]["kind"], "CronJob")
+        self.assertEqual(job["metadata"]["ownerReferences"][0]["name"], "tick")
+        # Named tick-<scheduled time in minutes since the epoch>, as kube names them.
+        self.assertRegex(job["metadata"]["name"], r"^tick-\d{8}$")
+        self.assertEqual(job["spec"]["template"]["spec"]["containers"][0]["command"], ["date"])
+        self.wait_for(lambda: self.get_json("cronjob", "tick", "-n", "cron").get("status", {}).get("lastScheduleTime"),
+                      what="lastScheduleTime")
+        active = self.get_json("cronjob", "tick", "-n", "cron")["status"].get("active", [])
+        self.assertEqual([a["name"] for a in active], [job["metadata"]["name"]])
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--binary":
