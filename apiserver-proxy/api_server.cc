@@ -865,53 +865,41 @@ class ApiServer::Impl {
       return resource::InternalError("requested impersonation of groups, extra or uid without impersonating a user");
     }
     UserInfo out;
-    auth::Attributes a;
-    a.user = &requester;
-    a.verb = "impersonate";
-    a.resource_request = true;
+    // kube's impersonation checks: verb "impersonate" on users/groups/serviceaccounts (core) and
+    // on uids/userextras (authentication.k8s.io).
+    auto impersonate = [&](std::string group, std::string resource, std::string name, std::string sub = "",
+                           std::string ns = "") {
+      auth::Attributes attrs;
+      attrs.user = &requester;
+      attrs.verb = "impersonate";
+      attrs.resource_request = true;
+      attrs.api_group = std::move(group);
+      attrs.resource = std::move(resource);
+      attrs.subresource = std::move(sub);
+      attrs.ns = std::move(ns);
+      attrs.name = std::move(name);
+      return Check(attrs);
+    };
     std::string sa_ns, sa_name;
+    Status user_allowed;
     if (auth::SplitServiceAccountUsername(as_user, &sa_ns, &sa_name)) {
-      a.resource = "serviceaccounts";
-      a.ns = sa_ns;
-      a.name = sa_name;
+      user_allowed = impersonate("", "serviceaccounts", sa_name, "", sa_ns);
       if (as_groups.empty()) out.groups = auth::ServiceAccountGroups(sa_ns);
     } else {
-      a.resource = "users";
-      a.name = as_user;
+      user_allowed = impersonate("", "users", as_user);
     }
-    if (auto s = Check(a); !s) return s.take_error();
+    if (!user_allowed) return user_allowed.take_error();
     out.name = as_user;
     for (const auto& g : as_groups) {
-      auth::Attributes ga;
-      ga.user = &requester;
-      ga.verb = "impersonate";
-      ga.resource_request = true;
-      ga.resource = "groups";
-      ga.name = g;
-      if (auto s = Check(ga); !s) return s.take_error();
+      if (auto s = impersonate("", "groups", g); !s) return s.take_error();
       out.groups.push_back(g);
     }
     for (const auto& [key, value] : as_extra) {
-      auth::Attributes ea;
-      ea.user = &requester;
-      ea.verb = "impersonate";
-      ea.resource_request = true;
-      ea.api_group = "authentication.k8s.io";
-      ea.resource = "userextras";
-      ea.subresource = key;
-      ea.name = value;
-      if (auto s = Check(ea); !s) return s.take_error();
+      if (auto s = impersonate("authentication.k8s.io", "userextras", value, key); !s) return s.take_error();
       out.extra[key].push_back(value);
     }
     if (!as_uid.empty()) {
-      auth::Attributes ua;
-      ua.user = &requester;
-      ua.verb = "impersonate";
-      ua.resource_request = true;
-      ua.api_group = "authentication.k8s.io";
-      ua.resource = "uids";
-      ua.name = as_uid;
-      if (auto s = Check(ua); !s) return s.take_error();
+      if (auto s = impersonate("authentication.k8s.io", "uids", as_uid); !s) return s.take_error();
       out.uid = as_uid;
     }
     // system:authenticated unless a system:(un)authenticated group was asked for; the anonymous
