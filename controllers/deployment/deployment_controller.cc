@@ -204,6 +204,17 @@ Outcome DeploymentController::Reconcile(const std::string& key) {
   const resource::Kind* rs_kind = ctx_.objects->Find("apps", "replicasets");
   const auto now = std::chrono::system_clock::now();
 
+  // kube's RecheckDeletionTimestamp: before adopting or creating, confirm from the store (not the
+  // cache, which may lag) that this deployment is not being deleted — an orphaning delete that
+  // the cache has not shown yet must not see its released ReplicaSets adopted or replaced.
+  std::optional<bool> still_live;
+  auto live = [&] {
+    if (!still_live) {
+      auto fresh = ctx_.objects->GetJson(*ctx_.objects->Find("apps", "deployments"), ns, name);
+      still_live = fresh && jsonx::Str(*fresh, "metadata.uid") == uid && !IsTerminating(*fresh);
+    }
+    return *still_live;
+  };
   // The deployment's ReplicaSets (adopting matching orphans), oldest first.
   std::vector<Rs> all;
   for (const auto& r : ctx_.informer->List("apps/replicasets", ns)) {
@@ -211,7 +222,7 @@ Outcome DeploymentController::Reconcile(const std::string& key) {
     auto ref = ControllerRef(rs);
     if (ref && ref->uid != uid) continue;
     if (!ref) {
-      if (IsTerminating(rs) || !selector->MatchesJson(jsonx::At(rs, "metadata.labels"))) continue;
+      if (IsTerminating(rs) || !selector->MatchesJson(jsonx::At(rs, "metadata.labels")) || !live()) continue;
       auto adopted = ctx_.objects->GuaranteedUpdate(*rs_kind, ns, r->key.name, [&](const Json& c) -> Result<Json> {
         if (ControllerRef(c)) return Error::Make(ErrorCode::kConflict, "already owned");
         Json n = c;
@@ -256,6 +267,7 @@ Outcome DeploymentController::Reconcile(const std::string& key) {
   std::string progress_reason, progress_message;
   Status st;
 
+  if (!new_idx && !paused && !live()) return Outcome::kDone;
   if (!new_idx && !paused) {
     // A new template: a new ReplicaSet (empty for rolling; scaled below), or a revived old one.
     std::vector<Rs> old_copies;
