@@ -240,9 +240,6 @@ class EtcdStoreTest(unittest.TestCase):
             if self.server.proc is None:
                 self.server.start()
 
+
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
-        os.environ["VKUBE_BINARY"] = sys.argv[2]
-        harness.BINARY = os.path.abspath(sys.argv[2])
-        del sys.argv[1:3]
-    unittest.main(verbosity=2)
+    harness.main()

@@ -162,3 +162,18 @@ class ServerTestCase(unittest.TestCase):
 
     def wait_for(self, predicate, timeout=10, what="condition"):
         wait_for(self, predicate, timeout, what)
+
+
+def take_binary_arg():
+    """`script.py --binary PATH ...`: the binary under test (ctest passes it), removed from argv."""
+    import sys
+    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
+        global BINARY
+        BINARY = os.environ["VKUBE_BINARY"] = os.path.abspath(sys.argv[2])
+        del sys.argv[1:3]
+
+
+def main():
+    """Entry point of every e2e module: take --binary, run the module's tests verbosely."""
+    take_binary_arg()
+    unittest.main(module="__main__", verbosity=2)

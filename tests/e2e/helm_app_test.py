@@ -257,9 +257,7 @@ class HelmAppTest(harness.ServerTestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
-        harness.BINARY = os.environ["VKUBE_BINARY"] = sys.argv[2]
-        del sys.argv[1:3]
+    harness.take_binary_arg()
     if not os.access(HELM, os.X_OK):
         sys.exit(f"helm not found at {HELM}: run scripts/install-helm.sh (or set HELM)")
     unittest.main(verbosity=2)

@@ -114,9 +114,5 @@ class PythonClient(ServerTestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
-        os.environ["VKUBE_BINARY"] = sys.argv[2]
-        del sys.argv[1:3]
-        import harness
-        harness.BINARY = os.environ["VKUBE_BINARY"]
-    unittest.main(verbosity=2)
+    import harness
+    harness.main()

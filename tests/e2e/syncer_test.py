@@ -485,8 +485,4 @@ class Syncer(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
-        os.environ["VKUBE_BINARY"] = sys.argv[2]
-        del sys.argv[1:3]
-        harness.BINARY = os.environ["VKUBE_BINARY"]
-    unittest.main(verbosity=2)
+    harness.main()

@@ -1039,8 +1039,4 @@ class RestartDurability(TenancyCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--binary":
-        os.environ["VKUBE_BINARY"] = sys.argv[2]
-        harness.BINARY = os.path.abspath(sys.argv[2])
-        del sys.argv[1:3]
-    unittest.main(verbosity=2)
+    harness.main()
