@@ -17,6 +17,7 @@
 
 #include "apiserver-proxy/authenticator.h"
 #include "apiserver-proxy/content.h"
+#include "apiserver-proxy/api_surface.h"
 #include "apiserver-proxy/discovery.h"
 #include "apiserver-proxy/openapi/field_check.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
@@ -142,7 +143,7 @@ Result<PatchType> PatchTypeOf(std::string_view content_type) {
 // and brace-initialized aggregates in coroutines).
 resource::FieldManagedKind ManagedKindOf(const Kind& kind) {
   return resource::FieldManagedKind{kind.info.GroupVersion(), kind.info.has_status,
-                                    resource::BuiltinFieldSchema(kind.info.group, kind.info.kind)};
+                                    resource::FieldSchemaOf(kind)};
 }
 
 // kube's ValidateFieldManager (and, for PATCH, ValidatePatchOptions' apply rules) → 422.
@@ -193,8 +194,8 @@ class ApiServer::Impl {
         limits_(limits),
         blocking_(blocking),
         authn_(t_.tokens, t_.accept_client_certs, t_.client_certs, ServiceAccountReview(t_)),
-        discovery_(*t_.registry) {
-    if (!t_.objects) t_.objects = std::make_shared<registry::GenericRegistry>(t_.store, t_.registry);
+        surface_(t_.surface ? t_.surface : ApiSurface::Make(t_.registry, t_.openapi)) {
+    if (!t_.objects) t_.objects = std::make_shared<registry::GenericRegistry>(t_.store, surface_.load()->kinds);
     objects_ = t_.objects.get();
     if (!t_.authorizer) t_.authorizer = std::make_shared<auth::RbacAuthorizer>(t_.store);
     authz_ = t_.authorizer.get();
@@ -232,11 +233,13 @@ class ApiServer::Impl {
     }
     Status authorized = AuthorizeRequest(*info, *query, *user);
     if (!authorized) co_return co_await w.Send(ErrorResponse(authorized.error()));
+    // One snapshot of the served kinds for the whole request (custom resources may change meanwhile).
+    const std::shared_ptr<const ApiSurface> surface = surface_.load(std::memory_order_acquire);
     if (!info->is_resource_request) {
-      http::Response doc = CompressForClient(req.header("accept-encoding"), NonResource(req, *info));
+      http::Response doc = CompressForClient(req.header("accept-encoding"), NonResource(req, *info, *surface));
       co_return co_await w.Send(std::move(doc));
     }
-    const Kind* kind = t_.registry->Find(info->group, info->version, info->resource);
+    const Kind* kind = surface->kinds->Find(info->group, info->version, info->resource);
     if (kind == nullptr) co_return co_await w.Send(NotFoundPath());
     if (!kind->info.namespaced && !info->ns.empty()) co_return co_await w.Send(NotFoundPath());
     if (IsPodLog(*info)) co_return co_await PodLog(*info, *query, w);
@@ -247,7 +250,7 @@ class ApiServer::Impl {
           ErrorCode::kNotAcceptable, "only the following media types are accepted: application/json, "
                                      "application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io")));
     }
-    Ctx ctx{req, *info, *query, *kind, neg, *user};
+    Ctx ctx{req, *info, *query, *kind, neg, *user, *surface};
     if (info->verb == "watch") co_return co_await Watch(ctx, w);
     Result<http::Response> res = co_await Dispatch(ctx);
     // No ?: inside coroutines here: GCC 12 may evaluate both arms of a conditional in a coroutine.
@@ -264,6 +267,7 @@ class ApiServer::Impl {
     const Kind& kind;
     Negotiated neg;
     const UserInfo& user;  // who the request runs as (after impersonation)
+    const ApiSurface& api;  // the snapshot `kind` belongs to
   };
 
   // Runs blocking store work (fsync) off the connection thread, resumes on it afterwards.
@@ -304,13 +308,11 @@ class ApiServer::Impl {
     return ErrorResponse(e);
   }
 
-  http::Response NonResource(const http::Request& req, const RequestInfo& info) {
-    if (info.path.rfind("/openapi/", 0) == 0 && t_.openapi) {
-      if (auto r = t_.openapi->Handle(req)) return std::move(*r);
+  static http::Response NonResource(const http::Request& req, const RequestInfo& info, const ApiSurface& api) {
+    if (info.path.rfind("/openapi/", 0) == 0 && api.openapi) {
+      if (auto r = api.openapi->Handle(req)) return std::move(*r);
     }
-    if (req.method == "GET") {
-      if (auto doc = discovery_.Find(info.path)) return JsonResponse(200, std::move(*doc));
-    }
+    if (auto r = api.discovery->Handle(req)) return std::move(*r);
     return NotFoundPath();
   }
 
@@ -340,6 +342,9 @@ class ApiServer::Impl {
       if (!t_.blocking_reads) co_return List(c);
       co_return co_await Blocking([&] { return List(c); });
     }
+    if (v == "create" && c.kind.info.terminating) {
+      co_return Error::Make(ErrorCode::kMethodNotAllowed, "create not allowed while custom resource definition is terminating");
+    }
     if (v == "create") co_return co_await Create(c);
     if (v == "update") co_return co_await Update(c);
     if (v == "patch") co_return co_await Patch(c);
@@ -348,7 +353,9 @@ class ApiServer::Impl {
     co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
   }
 
-  http::Response ObjectResponse(const Ctx& c, int status, const std::string& json_bytes) {
+  http::Response ObjectResponse(const Ctx& c, int status, const std::string& stored) {
+    std::string scratch;
+    const std::string& json_bytes = AsServed(c.kind, stored, scratch);
     if (c.neg.table) {
       json obj = json::parse(json_bytes, nullptr, false);
       json rows = json::array({TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")),
@@ -427,7 +434,8 @@ class ApiServer::Impl {
     body += R"(},"items":[)";
     for (std::size_t i = 0; i < res->items.size(); ++i) {
       if (i) body += ',';
-      body += res->items[i]->json;
+      std::string scratch;
+      body += AsServed(c.kind, res->items[i]->json, scratch);
     }
     body += "]}";
     return JsonResponse(200, std::move(body));
@@ -478,7 +486,7 @@ class ApiServer::Impl {
     schema_only = schema_only || c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0;
     const std::string_view body = schema_only ? std::string_view("{}") : std::string_view(c.req.body);
     const resource::ResourceInfo& info = c.kind.info;
-    return CheckFields(t_.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"), body,
+    return CheckFields(c.api.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"), body,
                        what, options_kind);
   }
 
@@ -610,7 +618,7 @@ class ApiServer::Impl {
       return resource::BadRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
     const std::string body = config.dump();
-    FieldCheck check = CheckFields(t_.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"),
+    FieldCheck check = CheckFields(c.api.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"),
                                    body, FieldCheckBody::kMergePatch, "PatchOptions");
     if (check.error) return std::move(*check.error);
     if (check.tree) resource::PruneUnknownFields(config, *check.tree);
@@ -644,7 +652,7 @@ class ApiServer::Impl {
     if (verb == "get") {
       auto obj = objects_->GetJson(c.kind, c.info.ns, c.info.name);
       if (!obj) co_return obj.take_error();
-      co_return JsonResponse(200, registry::ToScale(*obj).dump());
+      co_return JsonResponse(200, registry::ToScale(c.kind, *obj).dump());
     }
     if (verb != "update" && verb != "patch") {
       co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
@@ -661,7 +669,7 @@ class ApiServer::Impl {
     auto mutate = [&](const json& cur) -> Result<json> {
       json desired = *body;
       if (verb == "patch") {
-        auto patched = ApplyPatch(type, registry::ToScale(cur), *body, scale_info);
+        auto patched = ApplyPatch(type, registry::ToScale(c.kind, cur), *body, scale_info);
         if (!patched) return patched.take_error();
         desired = std::move(*patched);
       }
@@ -676,7 +684,7 @@ class ApiServer::Impl {
     auto res = co_await Blocking(
         [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, scale_opts); });
     if (!res) co_return res.take_error();
-    co_return JsonResponse(200, registry::ToScale(json::parse((*res)->json)).dump());
+    co_return JsonResponse(200, registry::ToScale(c.kind, json::parse((*res)->json)).dump());
   }
 
   // metav1.DeleteOptions from the body and the query (kubectl sends both forms).
@@ -760,7 +768,8 @@ class ApiServer::Impl {
                        R"(","metadata":{},"items":[)";
     for (std::size_t i = 0; i < res->size(); ++i) {
       if (i) body += ',';
-      body += (*res)[i]->json;
+      std::string scratch;
+      body += AsServed(c.kind, (*res)[i]->json, scratch);
     }
     body += "]}";
     co_return JsonResponse(200, std::move(body));
@@ -1261,6 +1270,7 @@ class ApiServer::Impl {
 
  public:
   void SetPodStreams(std::shared_ptr<PodStreams> streams) { pod_streams_ = std::move(streams); }
+  void Publish(std::shared_ptr<const ApiSurface> surface) { surface_.store(std::move(surface), std::memory_order_release); }
 
  private:
   // ---- watch ----
@@ -1275,7 +1285,9 @@ class ApiServer::Impl {
     }
   };
 
-  std::string EventLine(const Ctx& c, std::string_view type, const std::string& object_json, bool& first_table) {
+  std::string EventLine(const Ctx& c, std::string_view type, const std::string& stored, bool& first_table) {
+    std::string scratch;
+    const std::string& object_json = AsServed(c.kind, stored, scratch);
     if (!c.neg.table) {
       std::string line;
       line.reserve(object_json.size() + 32);
@@ -1289,6 +1301,17 @@ class ApiServer::Impl {
                            std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0);
     first_table = false;
     return json{{"type", type}, {"object", std::move(table)}}.dump() + "\n";
+  }
+
+  // Custom resources are stored at their storage version; another served version differs only in
+  // apiVersion (conversion "None"). Everything else: the stored bytes themselves, no copy.
+  static const std::string& AsServed(const Kind& kind, const std::string& stored, std::string& scratch) {
+    if (kind.info.storage_version.empty() || kind.info.storage_version == kind.info.version) return stored;
+    json obj = json::parse(stored, nullptr, false);
+    if (!obj.is_object()) return stored;
+    obj["apiVersion"] = kind.info.GroupVersion();
+    scratch = obj.dump();
+    return scratch;
   }
 
   std::string BookmarkLine(const Ctx& c, store::Revision rv, bool initial_end) {
@@ -1404,7 +1427,7 @@ class ApiServer::Impl {
   ApiServerLimits limits_;
   asio::thread_pool& blocking_;
   Authenticator authn_;
-  Discovery discovery_;
+  std::atomic<std::shared_ptr<const ApiSurface>> surface_;
   registry::GenericRegistry* objects_ = nullptr;  // owned by t_
   const auth::RbacAuthorizer* authz_ = nullptr;   // owned by t_
   std::atomic<std::size_t> readonly_inflight_{0};
@@ -1417,6 +1440,7 @@ ApiServer::ApiServer(TenantContext tenant, ApiServerLimits limits, asio::thread_
 ApiServer::~ApiServer() = default;
 
 void ApiServer::SetPodStreams(std::shared_ptr<PodStreams> streams) { impl_->SetPodStreams(std::move(streams)); }
+void ApiServer::Publish(std::shared_ptr<const ApiSurface> surface) { impl_->Publish(std::move(surface)); }
 
 asio::awaitable<void> ApiServer::Handle(http::Request& request, http::ResponseWriter& writer) {
   co_await impl_->Handle(request, writer);

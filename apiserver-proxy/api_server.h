@@ -22,6 +22,7 @@
 namespace vkube::apiserver {
 
 class OpenApiService;
+struct ApiSurface;
 
 // A user known to the tenant's authenticator (name, groups, uid, extra).
 using UserInfo = auth::UserInfo;
@@ -41,6 +42,9 @@ struct TenantContext {
   // store + registry when left null.
   std::shared_ptr<registry::GenericRegistry> objects;
   std::shared_ptr<const OpenApiService> openapi;  // may be null (then /openapi/* → 404)
+  // What is served at start (kinds, discovery, OpenAPI), shared between tenants; built from
+  // registry + openapi when null. Publish() replaces it as custom resources come and go.
+  std::shared_ptr<const ApiSurface> surface;
   std::vector<TokenEntry> tokens;                 // static bearer tokens
   // Client certificates map to user CN / groups O. With `client_certs` set they are verified
   // against that (the tenant's) CA; otherwise the transport's verdict (PeerInfo) is trusted.
@@ -80,6 +84,8 @@ class ApiServer final : public http::Handler {
   // Where GET pods/NAME/log streams come from (hostsim, or the syncer's host). Set before serving;
   // without it a pod's log is empty, as kube serves it for a pod not on a node.
   void SetPodStreams(std::shared_ptr<PodStreams> streams);
+  // Serves `surface` from now on (requests in flight keep theirs). Thread-safe.
+  void Publish(std::shared_ptr<const ApiSurface> surface);
 
  private:
   class Impl;

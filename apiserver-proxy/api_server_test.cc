@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "apiserver-proxy/api_surface.h"
 #include "apiserver-proxy/bootstrap.h"
+#include "apiserver-proxy/crd_catalog.h"
 #include "libs/http/testing/capturing_writer.h"
 #include "libs/store/sqlite_store.h"
 
@@ -38,6 +40,8 @@ class ApiServerTest : public ::testing::Test {
     TenantContext t;
     t.store = store_;
     t.registry = registry_;
+    objects_ = std::make_shared<registry::GenericRegistry>(store_, registry_);
+    t.objects = objects_;
     t.tokens.push_back({"secret-token", {"admin", {"system:masters"}}});
     t.tokens.push_back({"alice-token", {"alice", {}}});
     ApiServerLimits limits;
@@ -76,6 +80,7 @@ class ApiServerTest : public ::testing::Test {
   asio::thread_pool pool_{2};
   std::shared_ptr<store::Store> store_;
   std::shared_ptr<const resource::Registry> registry_;
+  std::shared_ptr<registry::GenericRegistry> objects_;
   std::unique_ptr<ApiServer> api_;
 };
 
@@ -446,6 +451,100 @@ TEST_F(ApiServerTest, EscalationIsRefused) {
                           "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"carol"}]})",
                       alice, false);
   EXPECT_EQ(bind_ok.status, 201) << bind_ok.body;
+}
+
+
+// A CRD's custom resources are served once it is established (the CRD controller's verdict, set
+// here by hand), through every served version, and leave when it is gone.
+TEST_F(ApiServerTest, CustomResourcesFollowTheirDefinition) {
+  std::atomic<int> published{0};
+  auto catalog = CrdCatalog::Start(store_, ApiSurface::Make(registry_, nullptr), pool_.get_executor(),
+                                   [&](std::shared_ptr<const ApiSurface> s) {
+                                     objects_->SetKinds(s->kinds);
+                                     api_->Publish(std::move(s));
+                                     ++published;
+                                   });
+  ASSERT_TRUE(catalog.ok());
+  auto wait_for = [&](auto pred) {
+    for (int i = 0; i < 400 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return pred();
+  };
+  const std::string crd = R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+    "metadata":{"name":"crontabs.stable.example.com"},
+    "spec":{"group":"stable.example.com","scope":"Namespaced",
+      "names":{"plural":"crontabs","kind":"CronTab","shortNames":["ct"]},
+      "versions":[
+        {"name":"v1","served":true,"storage":true,"subresources":{"status":{},"scale":{
+           "specReplicasPath":".spec.replicas","statusReplicasPath":".status.replicas"}},
+         "additionalPrinterColumns":[{"name":"Spec","type":"string","jsonPath":".spec.cronSpec"}],
+         "schema":{"openAPIV3Schema":{"type":"object","properties":{
+           "spec":{"type":"object","properties":{"cronSpec":{"type":"string"},
+                                                 "replicas":{"type":"integer","maximum":10}}},
+           "status":{"type":"object","properties":{"replicas":{"type":"integer"}}}}}}},
+        {"name":"v1beta1","served":true,"storage":false,
+         "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})";
+  auto created = Call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Body(created)["status"]["storedVersions"], json::array({"v1"}));
+  EXPECT_EQ(Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs").status, 404)
+      << "not served before it is established";
+  json est = Body(created);
+  est["status"]["acceptedNames"] = {{"plural", "crontabs"}, {"singular", "crontab"}, {"kind", "CronTab"},
+                                    {"listKind", "CronTabList"}, {"shortNames", {"ct"}}};
+  est["status"]["conditions"] = {{{"type", "Established"}, {"status", "True"}, {"reason", "InitialNamesAccepted"}}};
+  auto st = Call("PUT", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com/status",
+                 est.dump());
+  ASSERT_EQ(st.status, 200) << st.body;
+  ASSERT_TRUE(wait_for([&] { return Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs").status == 200; }));
+
+  // Written through v1beta1, stored at v1, read back in the version asked for.
+  auto cr = Call("POST", "/apis/stable.example.com/v1beta1/namespaces/default/crontabs",
+                 R"({"apiVersion":"stable.example.com/v1beta1","kind":"CronTab","metadata":{"name":"c"},
+                     "spec":{"cronSpec":"* * * * *","replicas":2,"bogus":true}})");
+  ASSERT_EQ(cr.status, 201) << cr.body;
+  EXPECT_EQ(Body(cr)["apiVersion"], "stable.example.com/v1beta1");
+  auto v1 = Body(Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs/c"));
+  EXPECT_EQ(v1["apiVersion"], "stable.example.com/v1");
+  auto list = Body(Call("GET", "/apis/stable.example.com/v1beta1/crontabs"));
+  EXPECT_EQ(list["kind"], "CronTabList");
+  ASSERT_EQ(list["items"].size(), 1U);
+  EXPECT_EQ(list["items"][0]["apiVersion"], "stable.example.com/v1beta1");
+  // v1's schema: validated and pruned.
+  auto bad = Call("POST", "/apis/stable.example.com/v1/namespaces/default/crontabs",
+                  R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"d"},"spec":{"replicas":11}})");
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  // /scale at the CRD's paths; Table with its printer columns.
+  auto scale = Call("PATCH", "/apis/stable.example.com/v1/namespaces/default/crontabs/c/scale",
+                    R"({"spec":{"replicas":5}})", {{"content-type", "application/merge-patch+json"}});
+  ASSERT_EQ(scale.status, 200) << scale.body;
+  EXPECT_EQ(Body(scale)["spec"]["replicas"], 5);
+  EXPECT_EQ(Body(Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs/c"))["spec"]["replicas"], 5);
+  auto table = Body(Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs", "",
+                         {{"accept", "application/json;as=Table;v=v1;g=meta.k8s.io"}}));
+  ASSERT_EQ(table["columnDefinitions"].size(), 2U) << table.dump();
+  EXPECT_EQ(table["columnDefinitions"][1]["name"], "Spec");
+  EXPECT_EQ(table["rows"][0]["cells"], json::parse(R"(["c","* * * * *"])"));
+  // Discovery lists it.
+  auto res = Body(Call("GET", "/apis/stable.example.com/v1"));
+  EXPECT_EQ(res["resources"][0]["name"], "crontabs") << res.dump();
+
+  // Deleting the CRD: the finalizer keeps it (terminating) and refuses new instances.
+  auto del = Call("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com");
+  ASSERT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(Body(del)["metadata"]["finalizers"], json::array({"customresourcecleanup.apiextensions.k8s.io"}));
+  ASSERT_TRUE(wait_for([&] {
+    return Call("POST", "/apis/stable.example.com/v1/namespaces/default/crontabs",
+                R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"e"}})")
+               .status == 405;
+  }));
+  // The controller's part, by hand: instances gone, finalizer removed → the resource leaves.
+  EXPECT_EQ(Call("DELETE", "/apis/stable.example.com/v1/namespaces/default/crontabs/c").status, 200);
+  auto cur = Body(Call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com"));
+  cur["metadata"].erase("finalizers");
+  ASSERT_EQ(Call("PUT", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com",
+                 cur.dump()).status, 200);
+  EXPECT_TRUE(wait_for([&] { return Call("GET", "/apis/stable.example.com/v1/crontabs").status == 404; }));
+  (*catalog)->Stop();
 }
 
 }  // namespace

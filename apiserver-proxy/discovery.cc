@@ -67,25 +67,14 @@ const std::vector<SubresourceSpec>& SubresourceSpecs() {
   return specs;
 }
 
-// Subresource names a ResourceInfo declares. Written against the fields it may carry (another
-// module owns it): `has_status` today, `has_scale` / `subresources` when they exist.
-template <typename Info>
-std::vector<std::string> DeclaredSubresources(const Info& info) {
+// Subresource names a ResourceInfo declares: status, scale, and kube's fixed ones.
+std::vector<std::string> DeclaredSubresources(const ResourceInfo& info) {
   std::vector<std::string> names;
-  if constexpr (requires { std::string(*info.subresources.begin()); }) {
-    for (const auto& s : info.subresources) names.emplace_back(s);
-  }
-  if constexpr (requires { bool(info.has_scale); }) {
-    if (info.has_scale) names.emplace_back("scale");
-  }
+  if (info.scale) names.emplace_back("scale");
   if (info.has_status) names.emplace_back("status");
   // Fixed in kube-apiserver for these built-ins.
   if (info.group.empty() && info.resource == "namespaces") names.emplace_back("finalize");
   if (info.group.empty() && info.resource == "serviceaccounts") names.emplace_back("token");
-  bool workload_scale = (info.group == "apps" && (info.resource == "deployments" || info.resource == "replicasets" ||
-                                                  info.resource == "statefulsets")) ||
-                        (info.group.empty() && info.resource == "replicationcontrollers");
-  if (workload_scale) names.emplace_back("scale");
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
@@ -125,8 +114,10 @@ std::string QuotedSha512(const std::string& body) {
   return out;
 }
 
-std::vector<std::string> SortedVerbs(std::vector<std::string> verbs) {
-  std::sort(verbs.begin(), verbs.end());
+// Built-in resources list their verbs sorted; custom resources in the crdHandler's own order.
+std::vector<std::string> SortedVerbs(const ResourceInfo& info) {
+  std::vector<std::string> verbs = info.verbs;
+  if (info.storage_version.empty()) std::sort(verbs.begin(), verbs.end());
   return verbs;
 }
 
@@ -135,7 +126,7 @@ json AggregatedResource(const ResourceInfo& i) {
             {"responseKind", {{"group", ""}, {"version", ""}, {"kind", i.kind}}},
             {"scope", i.namespaced ? "Namespaced" : "Cluster"},
             {"singularResource", i.singular},
-            {"verbs", SortedVerbs(i.verbs)}};
+            {"verbs", SortedVerbs(i)}};
   if (!i.short_names.empty()) r["shortNames"] = i.short_names;
   if (!i.categories.empty()) r["categories"] = i.categories;
   json subs = json::array();
@@ -150,7 +141,7 @@ json AggregatedResource(const ResourceInfo& i) {
 
 void AddLegacyResources(json& list, const ResourceInfo& i) {
   json r = {{"name", i.resource},   {"singularName", i.singular}, {"namespaced", i.namespaced},
-            {"kind", i.kind},       {"verbs", SortedVerbs(i.verbs)}};
+            {"kind", i.kind},       {"verbs", SortedVerbs(i)}};
   if (!i.short_names.empty()) r["shortNames"] = i.short_names;
   if (!i.categories.empty()) r["categories"] = i.categories;
   r["storageVersionHash"] = StorageVersionHash(i);
@@ -233,7 +224,7 @@ std::vector<SubresourceInfo> SubresourcesOf(const ResourceInfo& info) {
 Discovery::Discovery(const resource::Registry& registry) {
   // group → version → kinds (sorted by resource name, as kube-apiserver lists them)
   std::map<std::string, std::map<std::string, std::vector<const ResourceInfo*>>> groups;
-  for (const auto& k : registry.kinds()) groups[k.info.group][k.info.version].push_back(&k.info);
+  for (const auto* k : registry.kinds()) groups[k->info.group][k->info.version].push_back(&k->info);
   std::vector<std::string> group_names;
   for (auto& [group, versions] : groups) {
     group_names.push_back(group);

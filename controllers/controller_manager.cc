@@ -1,5 +1,6 @@
 #include "controllers/controller_manager.h"
 
+#include "controllers/apiextensions/crd_controller.h"
 #include "controllers/clusterroleaggregation/cluster_role_aggregation_controller.h"
 #include "controllers/cronjob/cron_job_controller.h"
 #include "controllers/daemonset/daemon_set_controller.h"
@@ -48,6 +49,9 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Start(ControllerCo
   }
   if (ctx.objects->Find("autoscaling", "horizontalpodautoscalers") != nullptr) {
     cs.push_back(std::make_unique<HorizontalController>(ctx));
+  }
+  if (ctx.objects->Find("apiextensions.k8s.io", "customresourcedefinitions") != nullptr) {
+    cs.push_back(std::make_unique<CrdController>(ctx));
   }
   cs.push_back(std::make_unique<PodGcController>(ctx));
   for (const auto& make : extra) {

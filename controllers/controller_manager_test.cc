@@ -24,7 +24,7 @@ namespace jsonx = resource::jsonx;
 // whatever the registry's own batch support.
 std::shared_ptr<const resource::Registry> WithBatch(const std::shared_ptr<const resource::Registry>& base) {
   if (base->Find("batch", "v1", "jobs") != nullptr) return base;
-  std::vector<resource::Kind> kinds = base->kinds();
+  std::vector<resource::Kind> kinds;
   resource::Kind job;
   job.info = {.group = "batch", .version = "v1", .resource = "jobs", .kind = "Job", .singular = "job",
               .namespaced = true, .has_status = true};
@@ -37,7 +37,7 @@ std::shared_ptr<const resource::Registry> WithBatch(const std::shared_ptr<const 
   cj.strategy = std::make_shared<resource::Strategy>(
       resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "CronJob"});
   kinds.push_back(std::move(cj));
-  return std::make_shared<const resource::Registry>(std::move(kinds));
+  return std::make_shared<const resource::Registry>(base, std::move(kinds));
 }
 
 class ControllersTest : public ::testing::Test {
@@ -419,7 +419,7 @@ namespace {
 // ResourceQuota: admission refuses the third pod with kube-apiserver's wording; the controller
 // keeps status.used current (and frees usage when pods finish or go away).
 TEST_F(ControllersTest, ResourceQuotaAdmissionAndUsage) {
-  objects_->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(store_, objects_->kinds_ptr()));
+  objects_->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(store_, [o = objects_.get()] { return o->kinds(); }));
   Json quota = Json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"compute","namespace":"default"},
     "spec":{"hard":{"pods":"2","requests.cpu":"1","count/deployments.apps":"5"}}})");
   ASSERT_TRUE(objects_->Create(Kind("", "resourcequotas"), "default", quota).ok());

@@ -127,6 +127,7 @@ int Serve(const ServeOptions& o) {
   platform.database = *database;
   platform.registry = registry;
   platform.openapi = *openapi;
+  platform.surface = apiserver::ApiSurface::Make(registry, *openapi);
   platform.blocking = &blocking;
   platform.controller_executor = controller_pool.get_executor();
   platform.offer_http2 = o.http2 && http::Http2Available();

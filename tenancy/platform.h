@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "apiserver-proxy/api_server.h"
+#include "apiserver-proxy/api_surface.h"
 #include "apiserver-proxy/pod_streams.h"
 #include "controllers/controller_manager.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
@@ -41,6 +42,9 @@ struct Platform {
   std::shared_ptr<store::Backend> database;  // SQLite file or etcd (every tenant's partition)
   std::shared_ptr<const resource::Registry> registry;
   std::shared_ptr<const apiserver::OpenApiService> openapi;
+  // registry + openapi with their discovery documents, shared by every tenant without custom
+  // resources (built from the two when null).
+  std::shared_ptr<const apiserver::ApiSurface> surface;
   apiserver::ApiServerLimits limits;
   TenantLimits tenant_limits;  // the same for every tenant (per-tenant overrides: later)
   boost::asio::thread_pool* blocking = nullptr;    // store writes (fsync waits)

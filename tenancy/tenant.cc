@@ -42,7 +42,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   // kube's order: LimitRanger (defaults) before ResourceQuota (charges the defaulted pod).
   objects->AddAdmission(std::make_shared<registry::LimitRanger>(t->store_));
   objects->AddAdmission(std::make_shared<registry::ServiceAccountAdmission>(t->store_));
-  objects->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(t->store_, p.registry));
+  objects->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(t->store_, [o = objects.get()] { return o->kinds(); }));
   if (p.tenant_limits.max_objects > 0) {
     objects->AddAdmission(std::make_shared<registry::ObjectCountQuota>(
         p.tenant_limits.max_objects, [store = t->store_.get()] { return store->ObjectCount(); }));
@@ -58,6 +58,8 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   ctx.registry = p.registry;
   ctx.objects = objects;
   ctx.openapi = p.openapi;
+  const auto builtin = p.surface ? p.surface : apiserver::ApiSurface::Make(p.registry, p.openapi);
+  ctx.surface = builtin;
   ctx.tokens.push_back({t->creds_.admin_token, {"kubernetes-admin", {"system:masters", "system:authenticated"}}});
   ctx.client_certs = *verifier;
   auto sa_tokens = pki::ServiceAccountTokens::Load(t->creds_.service_account_key_pem);
@@ -70,6 +72,15 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
     limits.max_mutating_requests_inflight = std::max<std::size_t>(1, p.tenant_limits.max_inflight / 2);
   }
   t->api_ = std::make_unique<apiserver::ApiServer>(std::move(ctx), limits, *p.blocking);
+  // Before the controllers start, so they see the custom kinds (GC, namespace deletion).
+  auto crds = apiserver::CrdCatalog::Start(
+      t->store_, builtin, p.controller_executor,
+      [objects, api = t->api_.get()](std::shared_ptr<const apiserver::ApiSurface> s) {
+        objects->SetKinds(s->kinds);  // first: a request that sees the new kinds can write them
+        api->Publish(std::move(s));
+      });
+  if (!crds) return crds.take_error();
+  t->crds_ = std::move(*crds);
   std::vector<controllers::ControllerFactory> extra;
   if (p.addons) {
     auto addons = p.addons(name, objects);
@@ -119,6 +130,7 @@ Tenant::~Tenant() { Stop(); }
 
 void Tenant::Stop() {
   std::call_once(stopped_, [&] {
+    if (crds_) crds_->Stop();
     if (elector_) elector_->Stop();
     {
       std::lock_guard lock(controllers_mu_);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "apiserver-proxy/api_server.h"
+#include "apiserver-proxy/crd_catalog.h"
 #include "controllers/controller_manager.h"
 #include "controllers/framework/leader_elector.h"
 #include "libs/pki/credentials.h"
@@ -35,6 +36,7 @@ class Tenant {
   // Serving context for SNI TENANT.BASE_DOMAIN (certificate issued by the tenant's CA).
   std::shared_ptr<boost::asio::ssl::context> tls();
   store::PartitionStore& store() { return *store_; }
+  // The built-in kinds (what metrics label; custom resources are served but not labelled).
   const resource::Registry& registry() const { return *platform_.registry; }
   TenantGate& gate() { return gate_; }
   // This tenant's metric handles (null when the platform measures nothing).
@@ -53,6 +55,8 @@ class Tenant {
   pki::Credentials creds_;
   std::shared_ptr<store::PartitionStore> store_;
   std::unique_ptr<apiserver::ApiServer> api_;
+  // Serves the tenant's custom resources: publishes to api_ and the generic registry.
+  std::shared_ptr<apiserver::CrdCatalog> crds_;
   // With a remote (shared) store, controllers run only while this replica holds the tenant's
   // controller lease; the elector starts and stops them.
   std::shared_ptr<controllers::LeaderElector> elector_;

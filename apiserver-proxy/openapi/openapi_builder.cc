@@ -526,7 +526,7 @@ std::string GroupVersionKey(std::string_view group, std::string_view version) {
 
 std::map<std::string, std::vector<const ResourceInfo*>> KindsByGroupVersion(const resource::Registry& registry) {
   std::map<std::string, std::vector<const ResourceInfo*>> out;
-  for (const auto& k : registry.kinds()) out[GroupVersionKey(k.info.group, k.info.version)].push_back(&k.info);
+  for (const auto* k : registry.kinds()) out[GroupVersionKey(k->info.group, k->info.version)].push_back(&k->info);
   return out;
 }
 
@@ -643,7 +643,8 @@ json BuildOpenApiV2(const resource::Registry& registry, const DefinitionSource& 
   json paths = json::object();
   std::vector<std::string> todo = CommonSchemas();
   std::vector<KindNames> names;
-  for (const auto& k : registry.kinds()) {
+  for (const auto* k_ptr : registry.kinds()) {
+    const auto& k = *k_ptr;
     const ResourceInfo& info = k.info;
     const std::string tag = Tag(info.group, info.version);
     for (auto& item : PathsOf(info, defs)) {

@@ -123,7 +123,8 @@ void CheckWellFormed(const json& node, const json& schemas, const std::string& w
 TEST_F(OpenApi, EveryKindHasItsSchemaPathsAndFieldValidation) {
   std::set<std::string> keys;
   for (const auto& k : svc().GroupVersions()) keys.insert(k);
-  for (const auto& kind : reg().kinds()) {
+  for (const auto* kind_ptr : reg().kinds()) {
+    const auto& kind = *kind_ptr;
     const auto& i = kind.info;
     std::string key = GroupVersionKey(i.group, i.version);
     ASSERT_TRUE(keys.contains(key)) << key;
@@ -290,7 +291,7 @@ TEST_F(OpenApi, CheckFieldsGivesKubesErrorsAndWarnings) {
 }
 
 TEST_F(OpenApi, RebuildAddsCustomResourcesAndSharesBuiltIns) {
-  std::vector<resource::Kind> kinds = reg().kinds();
+  std::vector<resource::Kind> kinds;
   resource::Kind crd;
   crd.info.group = "stable.example.com";
   crd.info.version = "v1";
@@ -299,7 +300,7 @@ TEST_F(OpenApi, RebuildAddsCustomResourcesAndSharesBuiltIns) {
   crd.info.singular = "crontab";
   crd.info.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
   kinds.push_back(crd);
-  Registry with_crd(kinds);
+  Registry with_crd(*registry_, std::move(kinds));
   json schema = json::parse(R"({"type":"object","properties":{"spec":{"type":"object","properties":{
       "cronSpec":{"type":"string"},"replicas":{"type":"integer"}}}}})");
   auto extra = CustomResourceDefinitions("stable.example.com", "v1", "CronTab", "CronTabList", schema);

@@ -123,9 +123,10 @@ void GarbageCollector::Forget(const store::ObjectPtr& obj) {
   for (const auto& k : to_check) Enqueue(KeyOf('o', k));
 }
 
-const resource::Kind* GarbageCollector::KindOfResource(const std::string& storage_resource) const {
-  for (const auto& k : ctx_.objects->kinds().kinds()) {
-    if (k.info.StorageResource() == storage_resource) return &k;
+const resource::Kind* GarbageCollector::KindOfResource(const resource::Registry& kinds,
+                                                       const std::string& storage_resource) {
+  for (const resource::Kind* k : kinds.kinds()) {
+    if (k->info.StorageResource() == storage_resource) return k;
   }
   return nullptr;
 }
@@ -139,7 +140,8 @@ GarbageCollector::OwnerState GarbageCollector::StateOf(const Json& ref, const st
   }
   // Not in the graph (yet): ask the store, as kube's GC does with a live lookup.
   auto [group, version] = SplitApiVersion(jsonx::Str(ref, "apiVersion"));
-  const resource::Kind* kind = ctx_.objects->kinds().FindByKind(group, version, jsonx::Str(ref, "kind"));
+  auto kinds = ctx_.objects->kinds();
+  const resource::Kind* kind = kinds->FindByKind(group, version, jsonx::Str(ref, "kind"));
   if (kind == nullptr) return OwnerState::kSolid;  // unknown kind: never delete on a guess
   auto owner = ctx_.objects->GetJson(*kind, kind->info.namespaced ? dependent_ns : "", jsonx::Str(ref, "name"));
   if (!owner || jsonx::Str(*owner, "metadata.uid") != uid) return OwnerState::kDangling;
@@ -159,7 +161,8 @@ Outcome GarbageCollector::Reconcile(const std::string& key) {
 Outcome GarbageCollector::AttemptToDelete(const store::Key& key) {
   auto cur = ctx_.informer->Get(key.resource, key.ns, key.name);
   if (!cur) return Outcome::kDone;
-  const resource::Kind* kind = KindOfResource(key.resource);
+  auto kinds = ctx_.objects->kinds();  // keeps custom kinds alive while in use
+  const resource::Kind* kind = KindOfResource(*kinds, key.resource);
   if (kind == nullptr) return Outcome::kDone;
   Json obj = Parse(cur);
   const Json& refs = jsonx::At(obj, "metadata.ownerReferences");
@@ -199,7 +202,8 @@ Outcome GarbageCollector::AttemptToDelete(const store::Key& key) {
 Outcome GarbageCollector::ProcessDeletingOwner(const store::Key& key) {
   auto cur = ctx_.informer->Get(key.resource, key.ns, key.name);
   if (!cur) return Outcome::kDone;
-  const resource::Kind* kind = KindOfResource(key.resource);
+  auto kinds = ctx_.objects->kinds();  // keeps custom kinds alive while in use
+  const resource::Kind* kind = KindOfResource(*kinds, key.resource);
   if (kind == nullptr) return Outcome::kDone;
   Json obj = Parse(cur);
   if (!IsTerminating(obj)) return Outcome::kDone;
@@ -217,7 +221,7 @@ Outcome GarbageCollector::ProcessDeletingOwner(const store::Key& key) {
   }
   if (HasFinalizer(obj, "orphan")) {
     for (const auto& d : deps) {
-      const resource::Kind* dk = KindOfResource(d.resource);
+      const resource::Kind* dk = KindOfResource(*kinds, d.resource);
       if (dk == nullptr) continue;
       auto res = ctx_.objects->GuaranteedUpdate(*dk, d.ns, d.name, [&](const Json& c) -> Result<Json> {
         return WithoutOwnerRefs(c, [&](const std::string& u) { return u == uid; });

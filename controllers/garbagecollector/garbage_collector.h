@@ -35,7 +35,7 @@ class GarbageCollector final : public QueueController {
   void Forget(const store::ObjectPtr& obj);
   static std::string KeyOf(char verb, const store::Key& k);
   OwnerState StateOf(const Json& ref, const std::string& dependent_ns);
-  const resource::Kind* KindOfResource(const std::string& storage_resource) const;
+  static const resource::Kind* KindOfResource(const resource::Registry& kinds, const std::string& storage_resource);
   Outcome AttemptToDelete(const store::Key& key);
   Outcome ProcessDeletingOwner(const store::Key& key);
 

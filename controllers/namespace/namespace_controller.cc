@@ -36,7 +36,9 @@ Outcome NamespaceController::Reconcile(const std::string& key) {
   Json ns = Parse(ns_obj);
   if (!IsTerminating(ns)) return Outcome::kDone;
   std::size_t remaining = 0;
-  for (const auto& kind : ctx_.objects->kinds().kinds()) {
+  auto kinds = ctx_.objects->kinds();  // custom kinds included: the snapshot keeps them alive
+  for (const resource::Kind* k : kinds->kinds()) {
+    const resource::Kind& kind = *k;
     if (!kind.info.namespaced) continue;
     for (const auto& obj : ctx_.informer->List(kind.info.StorageResource(), name)) {
       ++remaining;

@@ -50,7 +50,8 @@ Outcome HorizontalController::Reconcile(const std::string& key) {
   const auto slash = api_version.find('/');
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
-  const resource::Kind* kind = ctx_.objects->kinds().FindByKind(group, version, target_kind);
+  auto kinds = ctx_.objects->kinds();
+  const resource::Kind* kind = kinds->FindByKind(group, version, target_kind);
   store::ObjectPtr target =
       kind && registry::HasScale(*kind) ? ctx_.informer->Get(kind->info.StorageResource(), ns, target_name) : nullptr;
   const resource::Kind* hpa_kind = ctx_.objects->Find("autoscaling", "horizontalpodautoscalers");
@@ -90,7 +91,7 @@ Outcome HorizontalController::Reconcile(const std::string& key) {
   }
   if (rescale) {
     auto res = ctx_.objects->GuaranteedUpdate(*kind, ns, target_name, [&](const Json& cur) -> Result<Json> {
-      Json scale = registry::ToScale(cur);
+      Json scale = registry::ToScale(*kind, cur);
       scale["spec"]["replicas"] = desired;
       return registry::ApplyScale(*kind, cur, scale);
     });

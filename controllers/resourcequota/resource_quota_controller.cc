@@ -37,7 +37,7 @@ Outcome ResourceQuotaController::Reconcile(const std::string& key) {
   const Json quota = Parse(cached);
   const Json& hard = resource::jsonx::At(quota, "spec.hard");
   registry::QuotaUsage used;
-  for (const auto& res : registry::ChargedResources(ctx_.objects->kinds(), hard)) {
+  for (const auto& res : registry::ChargedResources(*ctx_.objects->kinds(), hard)) {
     const auto slash = res.find('/');
     const resource::Kind* kind = slash == std::string::npos ? ctx_.objects->Find("", res)
                                                             : ctx_.objects->Find(res.substr(0, slash), res.substr(slash + 1));

@@ -74,7 +74,7 @@ void TrackManagedFields(const std::string& default_manager, const Kind& kind, co
   const std::string& manager = opts.field_manager.empty() ? default_manager : opts.field_manager;
   if (manager.empty()) return;
   resource::FieldManagedKind managed{kind.info.GroupVersion(), kind.info.has_status,
-                                     resource::BuiltinFieldSchema(kind.info.group, kind.info.kind)};
+                                     resource::FieldSchemaOf(kind)};
   resource::UpdateManagedFields(old, obj, manager, opts.subresource, managed, Now());
 }
 
@@ -93,8 +93,8 @@ GenericRegistry::GenericRegistry(std::shared_ptr<store::Store> store, std::share
 void GenericRegistry::AddAdmission(std::shared_ptr<AdmissionPlugin> plugin) { admission_.push_back(std::move(plugin)); }
 
 const Kind* GenericRegistry::Find(std::string_view group, std::string_view resource) const {
-  for (const auto& k : kinds_->kinds()) {
-    if (k.info.group == group && k.info.resource == resource) return &k;
+  for (const Kind* k : kinds()->kinds()) {
+    if (k->info.group == group && k->info.resource == resource) return k;
   }
   return nullptr;
 }
@@ -347,6 +347,9 @@ Result<DeleteResult> GenericRegistry::Delete(const Kind& kind, const std::string
     Propagation policy = opts.propagation;
     if (policy == Propagation::kDefault && kind.strategy->traits().orphan_dependents_by_default && !terminating) {
       policy = Propagation::kOrphan;
+    }
+    if (!terminating && !kind.strategy->traits().deletion_finalizer.empty()) {
+      add(kind.strategy->traits().deletion_finalizer.c_str());
     }
     switch (policy) {
       case Propagation::kOrphan: drop(kForegroundFinalizer); add(kOrphanFinalizer); break;

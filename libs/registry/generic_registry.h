@@ -9,6 +9,7 @@
 //
 // Errors are typed (resource::NotFound, Conflict, Invalid, ...) and become metav1.Status only at
 // the HTTP handler.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -92,8 +93,12 @@ class GenericRegistry {
 
   store::Store& store() const { return *store_; }
   const std::shared_ptr<store::Store>& shared_store() const { return store_; }
-  const resource::Registry& kinds() const { return *kinds_; }
-  const std::shared_ptr<const resource::Registry>& kinds_ptr() const { return kinds_; }
+  // The kinds served now: a snapshot, swapped whole when the tenant's CustomResourceDefinitions
+  // change. Hold it while using a custom kind's pointer.
+  std::shared_ptr<const resource::Registry> kinds() const { return kinds_.load(std::memory_order_acquire); }
+  void SetKinds(std::shared_ptr<const resource::Registry> kinds) { kinds_.store(std::move(kinds), std::memory_order_release); }
+  // A kind of the current snapshot by group and plural, any version. Meant for built-in kinds,
+  // whose pointers are stable; a custom kind's pointer is only valid while a snapshot holds it.
   const resource::Kind* Find(std::string_view group, std::string_view resource) const;
 
   Result<store::ObjectPtr> Get(const resource::Kind& kind, const std::string& ns, const std::string& name) const;
@@ -133,7 +138,7 @@ class GenericRegistry {
   Error Translate(const Error& e, const resource::Kind& kind, const std::string& name) const;
 
   std::shared_ptr<store::Store> store_;
-  std::shared_ptr<const resource::Registry> kinds_;
+  std::atomic<std::shared_ptr<const resource::Registry>> kinds_;
   std::vector<std::shared_ptr<AdmissionPlugin>> admission_;
   std::string default_field_manager_;
 };

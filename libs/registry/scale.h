@@ -11,8 +11,8 @@
 namespace vkube::registry {
 
 bool HasScale(const resource::Kind& kind);
-// Scale view of an object: spec.replicas, status.replicas and the selector as a string.
-nlohmann::json ToScale(const nlohmann::json& obj);
+// Scale view of an object: replicas at the kind's scale paths and the selector as a string.
+nlohmann::json ToScale(const resource::Kind& kind, const nlohmann::json& obj);
 // The object with the Scale's spec.replicas applied (BadRequest/Invalid for a bad Scale).
 Result<nlohmann::json> ApplyScale(const resource::Kind& kind, const nlohmann::json& obj, const nlohmann::json& scale);
 

@@ -39,7 +39,8 @@ class Reference : public ::testing::Test {
 };
 
 TEST_F(Reference, TableColumnsMatchKubeApiserver) {
-  for (const auto& k : reg_->kinds()) {
+  for (const auto* k_ptr : reg_->kinds()) {
+    const auto& k = *k_ptr;
     if (k.info.verbs == std::vector<std::string>{"create"}) continue;  // reviews: never listed, no Table
     std::string group = k.info.group.empty() ? "core" : k.info.group;
     auto ref = Load("tables/" + group + "__" + k.info.version + "__" + k.info.resource + ".json");
@@ -61,7 +62,8 @@ TEST_F(Reference, TableColumnsMatchKubeApiserver) {
 TEST_F(Reference, CoreDiscoveryMatchesKubeApiserver) {
   auto ref = Load("discovery/api__v1.json");
   ASSERT_TRUE(ref);
-  for (const auto& k : reg_->kinds()) {
+  for (const auto* k_ptr : reg_->kinds()) {
+    const auto& k = *k_ptr;
     if (!k.info.group.empty()) continue;
     const json* found = nullptr;
     bool has_status = false;
@@ -85,7 +87,8 @@ TEST_F(Reference, AggregatedDiscoveryMatchesKubeApiserver) {
   auto core = Load("discovery/aggregated-api.json");
   auto groups = Load("discovery/aggregated-apis.json");
   ASSERT_TRUE(core && groups);
-  for (const auto& k : reg_->kinds()) {
+  for (const auto* k_ptr : reg_->kinds()) {
+    const auto& k = *k_ptr;
     const json& doc = k.info.group.empty() ? *core : *groups;
     const json* found = nullptr;
     for (const auto& g : doc["items"]) {

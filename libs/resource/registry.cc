@@ -116,6 +116,10 @@ std::shared_ptr<const Registry> Registry::BuiltIn() {
   kinds.push_back(Make("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
                        "ValidatingWebhookConfiguration", "validatingwebhookconfiguration", false, {}, {"api-extensions"},
                        false, MakeValidatingWebhookConfigurationStrategy()));
+  // apiextensions.k8s.io/v1: the tenant's own CRDs (their kinds are served on top of these)
+  kinds.push_back(Make("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+                       "customresourcedefinition", false, {"crd", "crds"}, {"api-extensions"}, true,
+                       MakeCustomResourceDefinitionStrategy()));
   // authentication.k8s.io/v1, authorization.k8s.io/v1: create-only reviews, answered and never
   // stored (the API server evaluates them against the tenant's authenticator and RBAC).
   const std::vector<std::string> kCreateOnly = {"create"};
@@ -135,29 +139,51 @@ std::shared_ptr<const Registry> Registry::BuiltIn() {
   kinds.push_back(Make("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview",
                        "subjectaccessreview", false, {}, {}, false, MakeReviewStrategy("SubjectAccessReview", false),
                        kCreateOnly));
+  // /scale of the built-in workload controllers (selector: a LabelSelector object)
+  for (auto& k : kinds) {
+    const auto& i = k.info;
+    if ((i.group == "apps" && (i.resource == "deployments" || i.resource == "replicasets" || i.resource == "statefulsets")) ||
+        (i.group.empty() && i.resource == "replicationcontrollers")) {
+      k.info.scale = ScalePaths{.label_selector = ".spec.selector"};
+    }
+  }
   return std::make_shared<const Registry>(std::move(kinds));
 }
 
-Registry::Registry(std::vector<Kind> kinds) : kinds_(std::move(kinds)) {}
+std::shared_ptr<const FieldSchema> FieldSchemaOf(const Kind& kind) {
+  return kind.field_schema ? kind.field_schema : BuiltinFieldSchema(kind.info.group, kind.info.kind);
+}
+
+Registry::Registry(std::vector<Kind> kinds) : own_(std::move(kinds)) {
+  for (const auto& k : own_) all_.push_back(&k);
+}
+
+Registry::Registry(const Registry& other) : Registry(other.base_, other.own_) {}
+
+Registry::Registry(std::shared_ptr<const Registry> base, std::vector<Kind> extra)
+    : base_(std::move(base)), own_(std::move(extra)) {
+  if (base_) all_ = base_->kinds();
+  for (const auto& k : own_) all_.push_back(&k);
+}
 
 const Kind* Registry::Find(std::string_view group, std::string_view version, std::string_view resource) const {
-  for (const auto& k : kinds_) {
-    if (k.info.group == group && k.info.version == version && k.info.resource == resource) return &k;
+  for (const Kind* k : all_) {
+    if (k->info.group == group && k->info.version == version && k->info.resource == resource) return k;
   }
   return nullptr;
 }
 
 const Kind* Registry::FindByKind(std::string_view group, std::string_view version, std::string_view kind) const {
-  for (const auto& k : kinds_) {
-    if (k.info.group == group && k.info.version == version && k.info.kind == kind) return &k;
+  for (const Kind* k : all_) {
+    if (k->info.group == group && k->info.version == version && k->info.kind == kind) return k;
   }
   return nullptr;
 }
 
 std::vector<std::pair<std::string, std::string>> Registry::GroupVersions() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& k : kinds_) {
-    std::pair<std::string, std::string> gv{k.info.group, k.info.version};
+  for (const Kind* k : all_) {
+    std::pair<std::string, std::string> gv{k->info.group, k->info.version};
     if (std::find(out.begin(), out.end(), gv) == out.end()) out.push_back(gv);
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.empty() && !b.first.empty(); });

@@ -11,7 +11,7 @@ namespace {
 TEST(Registry, BuiltInKinds) {
   auto reg = Registry::BuiltIn();
   std::set<std::string> names;
-  for (const auto& k : reg->kinds()) names.insert(k.info.StorageResource());
+  for (const auto* k : reg->kinds()) names.insert(k->info.StorageResource());
   EXPECT_EQ(names, (std::set<std::string>{"componentstatuses",
                                           "configmaps",
                                           "endpoints",
@@ -52,6 +52,7 @@ TEST(Registry, BuiltInKinds) {
                                           "events.k8s.io/events",
                                           "admissionregistration.k8s.io/mutatingwebhookconfigurations",
                                           "admissionregistration.k8s.io/validatingwebhookconfigurations",
+                                          "apiextensions.k8s.io/customresourcedefinitions",
                                           "authentication.k8s.io/selfsubjectreviews",
                                           "authentication.k8s.io/tokenreviews",
                                           "authorization.k8s.io/localsubjectaccessreviews",
@@ -93,13 +94,14 @@ TEST(Registry, GroupVersionsCoreFirst) {
 }
 
 TEST(Registry, StatusSubresourcesAndStrategyTraitsAgree) {
-  std::set<std::string> with_status = {"pods",         "services",     "namespaces",       "nodes",
+  std::set<std::string> with_status = {"customresourcedefinitions", "pods", "services", "namespaces", "nodes",
                                        "persistentvolumeclaims",       "persistentvolumes", "deployments",
                                        "replicasets",  "statefulsets", "daemonsets",       "replicationcontrollers",
                                        "resourcequotas", "jobs",       "cronjobs",
                                        "horizontalpodautoscalers",     "poddisruptionbudgets", "ingresses"};
   const auto registry = Registry::BuiltIn();  // keep alive: a temporary in a range-for init dies before the loop
-  for (const auto& k : registry->kinds()) {
+  for (const auto* k_ptr : registry->kinds()) {
+    const auto& k = *k_ptr;
     EXPECT_EQ(k.info.has_status, with_status.count(k.info.resource) == 1) << k.info.resource;
     EXPECT_EQ(k.strategy->traits().has_status, k.info.has_status) << k.info.resource;
     EXPECT_EQ(k.strategy->traits().kind, k.info.kind);
@@ -109,6 +111,27 @@ TEST(Registry, StatusSubresourcesAndStrategyTraitsAgree) {
     for (const auto& c : k.strategy->Columns()) name_cols += c.format == "name";
     EXPECT_EQ(name_cols, 1) << k.info.resource;
   }
+}
+
+}  // namespace
+}  // namespace vkube::resource
+
+namespace vkube::resource {
+namespace {
+
+// A tenant's custom kinds layer over the shared built-ins: the built-in Kind pointers stay the same.
+TEST(Registry, LayeredRegistryKeepsBasePointers) {
+  auto base = Registry::BuiltIn();
+  Kind ct;
+  ct.info = {.group = "stable.example.com", .version = "v1", .resource = "crontabs", .kind = "CronTab"};
+  ct.strategy = std::make_shared<Strategy>(StrategyTraits{.kind = "CronTab"});
+  Registry layered(base, {ct});
+  EXPECT_EQ(layered.kinds().size(), base->kinds().size() + 1);
+  EXPECT_EQ(layered.Find("apps", "v1", "deployments"), base->Find("apps", "v1", "deployments"));
+  ASSERT_NE(layered.FindByKind("stable.example.com", "v1", "CronTab"), nullptr);
+  EXPECT_EQ(base->Find("stable.example.com", "v1", "crontabs"), nullptr);
+  EXPECT_EQ(layered.base(), base);
+  EXPECT_EQ(layered.GroupVersions().back(), (std::pair<std::string, std::string>{"stable.example.com", "v1"}));
 }
 
 }  // namespace

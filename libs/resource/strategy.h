@@ -45,7 +45,13 @@ struct StrategyTraits {
   // kube's DefaultGarbageCollectionPolicy: OrphanDependents for batch/v1 jobs, dependents are
   // deleted in the background for everything else.
   bool orphan_dependents_by_default = false;
+  // Added on the first delete request, so the object stays (terminating) until its controller has
+  // cleaned up and removed it: kube's CRD registry does this with customresourcecleanup.
+  std::string deletion_finalizer;
 };
+
+// The finalizer the CRD controller removes once every instance of a deleted CRD is gone.
+inline constexpr const char* kCustomResourceCleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io";
 
 class Strategy {
  public:

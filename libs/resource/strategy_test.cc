@@ -143,7 +143,8 @@ TEST(Strategy, AttrsAreSortedAndIncludeMetadataFields) {
 
 TEST(Strategy, NonObjectsNeverThrow) {
   static auto reg = Registry::BuiltIn();
-  for (const auto& k : reg->kinds()) {
+  for (const auto* k_ptr : reg->kinds()) {
+    const auto& k = *k_ptr;
     for (json weird : {json(5), json::array({1}), json("s"), json::parse(R"({"metadata":3,"spec":[],"status":"x"})"),
                        json::parse(R"({"metadata":{"name":7,"labels":"x"},"spec":{"containers":"c","ports":3,
                          "template":5,"selector":[],"strategy":"s","updateStrategy":1}})")}) {

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (obj.is_discarded() || !obj.is_object()) return 0;
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = nlohmann::json::object();
   auto now = std::chrono::system_clock::now();
-  for (const auto& kind : registry->kinds()) {
+  for (const auto* kind_ptr : registry->kinds()) {
+    const auto& kind = *kind_ptr;
     nlohmann::json o = obj;
     kind.strategy->PrepareForCreate(o);
     (void)kind.strategy->Validate(o);

@@ -87,7 +87,8 @@ QuotaUsage QuotaCharge(const resource::Kind& kind, const Json& obj) {
 std::vector<std::string> ChargedResources(const resource::Registry& registry, const Json& hard) {
   std::set<std::string> out;
   if (!hard.is_object()) return {};
-  for (const auto& k : registry.kinds()) {
+  for (const resource::Kind* kp : registry.kinds()) {
+    const resource::Kind& k = *kp;
     if (!k.info.namespaced) continue;
     const std::string storage = k.info.StorageResource();
     const bool core = k.info.group.empty();
@@ -121,6 +122,7 @@ Status ResourceQuotaAdmission::Admit(AdmissionRequest& request) {
   const QuotaUsage charge = QuotaCharge(*request.kind, *request.object);
   const std::string storage = request.kind->info.StorageResource();
   const auto now = std::chrono::steady_clock::now();
+  const auto kinds = kinds_();
   std::lock_guard lock(mu_);
   std::erase_if(pending_, [&](const Reservation& r) { return r.expires < now; });
   for (const auto& qo : quotas->items) {
@@ -131,13 +133,13 @@ Status ResourceQuotaAdmission::Admit(AdmissionRequest& request) {
     if (requested.empty()) continue;
     QuotaUsage used;
     std::set<std::pair<std::string, std::string>> committed;  // (resource, name) in the namespace
-    for (const auto& res : ChargedResources(*registry_, hard)) {
+    for (const auto& res : ChargedResources(*kinds, hard)) {
       const auto slash = res.find('/');
       const std::string group = slash == std::string::npos ? "" : res.substr(0, slash);
       const std::string plural = slash == std::string::npos ? res : res.substr(slash + 1);
       const resource::Kind* kind = nullptr;
-      for (const auto& k : registry_->kinds()) {
-        if (k.info.group == group && k.info.resource == plural) kind = &k;
+      for (const resource::Kind* k : kinds->kinds()) {
+        if (k->info.group == group && k->info.resource == plural) kind = k;
       }
       auto objs = store_->List(store::ListOptions{.resource = res, .ns = request.ns});
       if (!kind || !objs) continue;

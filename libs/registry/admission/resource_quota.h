@@ -4,6 +4,7 @@
 // create which would exceed a quota's spec.hard, with kube-apiserver's message:
 //   pods "x" is forbidden: exceeded quota: NAME, requested: pods=1, used: pods=2, limited: pods=2
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,9 +30,11 @@ void AddUsage(const Json& hard, const QuotaUsage& charge, QuotaUsage& total);
 
 class ResourceQuotaAdmission final : public AdmissionPlugin {
  public:
-  // Reads quotas and the namespace's objects from `store` (committed state).
-  ResourceQuotaAdmission(std::shared_ptr<store::Store> store, std::shared_ptr<const resource::Registry> registry)
-      : store_(std::move(store)), registry_(std::move(registry)) {}
+  // Reads quotas and the namespace's objects from `store` (committed state); `kinds` gives the
+  // kinds served now (custom resources come and go).
+  using KindsSource = std::function<std::shared_ptr<const resource::Registry>()>;
+  ResourceQuotaAdmission(std::shared_ptr<store::Store> store, KindsSource kinds)
+      : store_(std::move(store)), kinds_(std::move(kinds)) {}
 
   Status Admit(AdmissionRequest& request) override;
 
@@ -47,7 +50,7 @@ class ResourceQuotaAdmission final : public AdmissionPlugin {
   };
 
   std::shared_ptr<store::Store> store_;
-  std::shared_ptr<const resource::Registry> registry_;
+  KindsSource kinds_;
   std::mutex mu_;
   std::vector<Reservation> pending_;
 };

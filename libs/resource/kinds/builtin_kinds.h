@@ -59,6 +59,10 @@ std::shared_ptr<const Strategy> MakeEventsV1EventStrategy();
 // admissionregistration.k8s.io/v1 (stored only: vkube calls no webhooks)
 std::shared_ptr<const Strategy> MakeValidatingWebhookConfigurationStrategy();
 std::shared_ptr<const Strategy> MakeMutatingWebhookConfigurationStrategy();
+// apiextensions.k8s.io/v1
+std::shared_ptr<const Strategy> MakeCustomResourceDefinitionStrategy();
+// The version a CRD marks as storage ("" unless exactly one).
+std::string CustomResourceStorageVersion(const nlohmann::json& crd);
 // authorization.k8s.io/v1 *AccessReview / SelfSubjectRulesReview, authentication.k8s.io/v1
 // TokenReview / SelfSubjectReview: create-only, answered by the API server, never stored.
 std::shared_ptr<const Strategy> MakeReviewStrategy(std::string kind, bool namespaced);
