@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "libs/resource/utf8.h"
+
 namespace vkube::resource {
 
 using json = nlohmann::json;
@@ -94,43 +96,10 @@ std::string GoRune(int r) {
   bool printable = r >= 0x20 && r != 0x7f && !(r >= 0x80 && r < 0xa0);
   if (!printable) return out;
   std::string utf8;
-  auto u = static_cast<std::uint32_t>(r);
-  if (u < 0x80) {
-    utf8 += static_cast<char>(u);
-  } else if (u < 0x800) {
-    utf8 += static_cast<char>(0xC0 | (u >> 6));
-    utf8 += static_cast<char>(0x80 | (u & 0x3F));
-  } else if (u < 0x10000) {
-    utf8 += static_cast<char>(0xE0 | (u >> 12));
-    utf8 += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
-    utf8 += static_cast<char>(0x80 | (u & 0x3F));
-  } else {
-    utf8 += static_cast<char>(0xF0 | (u >> 18));
-    utf8 += static_cast<char>(0x80 | ((u >> 12) & 0x3F));
-    utf8 += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
-    utf8 += static_cast<char>(0x80 | (u & 0x3F));
-  }
+  AppendUtf8(utf8, static_cast<std::uint32_t>(r));
   return out + " '" + utf8 + "'";
 }
 
-void AppendUtf8(std::string& out, std::uint32_t c) {
-  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
 
 // jsonpath.UnquoteExtend (strconv.UnquoteChar rules); false = "invalid syntax".
 bool UnquoteExtend(std::string_view s, std::string& out) {

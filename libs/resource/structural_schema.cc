@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "libs/resource/utf8.h"
 #include "libs/resource/validation.h"
 
 // Boost's backtracking matcher gives up after max_state_count states; its own estimate grows with
@@ -160,23 +161,8 @@ std::int64_t GoInt64(double f) {
 
 // Go's string(rune(i)): the UTF-8 of a code point, U+FFFD for invalid ones.
 std::string RuneString(std::int64_t i) {
-  auto c = (i < 0 || i > 0x10FFFF || (i >= 0xD800 && i <= 0xDFFF)) ? 0xFFFDu : static_cast<std::uint32_t>(i);
   std::string out;
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  AppendUtf8(out, (i < 0 || i > 0x10FFFF) ? 0xFFFDu : static_cast<std::uint32_t>(i));
   return out;
 }
 
