@@ -1,11 +1,13 @@
 // libFuzzer: arbitrary request bodies as JSON objects through every kind's strategy (defaulting,
-// validation, selectable fields, table cells), the patch engines and the protobuf decoder.
+// validation, selectable fields, table cells), the patch engines and the protobuf decoder; and the
+// same document as a CustomResourceDefinition (a tenant writes both the schema and the objects):
+// its kinds' schema-driven strategies run on the document itself.
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "libs/resource/custom_resource_kinds.h"
 #include "libs/resource/patch.h"
 #include "libs/resource/protobuf_decoder.h"
 #include "libs/resource/registry.h"
@@ -31,5 +33,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)vkube::resource::ApplyStrategicMergePatch(o, obj, kind.info.group, kind.info.kind);
   }
   (void)vkube::resource::ApplyMergePatch(obj, obj);
+  nlohmann::json crd = obj;
+  crd["status"] = {
+      {"acceptedNames", crd.contains("spec") && crd["spec"].is_object() ? crd["spec"].value("names", nlohmann::json())
+                                                                        : nlohmann::json()},
+      {"conditions", {{{"type", "Established"}, {"status", "True"}}}}};
+  for (const auto& kind : vkube::resource::CustomResourceKinds(crd)) {
+    nlohmann::json o = obj;
+    kind.strategy->PrepareForCreate(o);
+    (void)kind.strategy->Validate(o);
+    (void)kind.strategy->Cells(o, now);
+  }
   return 0;
 }
