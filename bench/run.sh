@@ -100,3 +100,4 @@ Load: h2load -n $N -c $C -m $M (HTTP/2, TLS), wrk -t2 -c$C -d${DUR}s (HTTP/1.1, 
 - RSS: $RSS0 KiB empty → $RSS1 KiB after 1000 pods ($JSON_BYTES JSON bytes): **$PER_OBJ B/object over JSON size** (target ≤ 2048); $RSS_END KiB at end.
 REPORT
 cat "$OUT"
+python3 "$ROOT/bench/api_verbs.py" --binary "$BIN" --seconds "$DUR" --clients "$C" --out "$(dirname "$OUT")/api-verbs-$(date +%Y%m%d).md"  # issue 3: PATCH (SMP, SSA), LIST 5,000 (own server)

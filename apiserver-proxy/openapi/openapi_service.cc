@@ -9,6 +9,7 @@
 
 #include "apiserver-proxy/discovery.h"
 #include "apiserver-proxy/openapi/openapi_builder.h"
+#include "apiserver-proxy/openapi/openapi_v2_proto.h"
 #include "apiserver-proxy/openapi/schema_additions.h"
 
 namespace vkube::apiserver {
@@ -103,6 +104,8 @@ struct OpenApiService::State {
   // Built on first request: kubectl and client-go use v3; v2 is for older clients.
   std::once_flag v2_once;
   std::shared_ptr<const Doc> v2;
+  std::once_flag v2pb_once;  // the protobuf form, from v2 on first request
+  std::shared_ptr<const Doc> v2pb;
 
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const resource::FieldTree>> extra_trees;
@@ -162,7 +165,7 @@ Result<std::shared_ptr<OpenApiService>> OpenApiService::Create(const resource::R
 }
 
 Result<std::shared_ptr<OpenApiService>> OpenApiService::FromSwagger(const resource::Registry& registry,
-                                                                   const json& swagger) {
+                                                                    const json& swagger) {
   auto defs = BuildDefinitions(swagger);
   if (!defs) return defs.error();
   auto shared = std::make_shared<Shared>();
@@ -180,10 +183,12 @@ std::optional<http::Response> OpenApiService::Handle(const http::Request& req) c
   const std::string& path = req.path;
   if (path.rfind("/openapi/", 0) != 0) return std::nullopt;
   if (req.method != "GET" && req.method != "HEAD") return Text(405, "method not allowed");
-  if (!AcceptsJson(req.header("accept"))) {
+  const bool v2_protobuf =
+      path == "/openapi/v2" && req.header("accept").find("com.github.proto-openapi.spec.v2") != std::string_view::npos;
+  if (!v2_protobuf && !AcceptsJson(req.header("accept"))) {
     return Text(406, "only application/json is served for " + path);
   }
-  auto serve = [&](const Doc& doc, bool addressed_by_hash) {
+  auto serve = [&](const Doc& doc, bool addressed_by_hash, const char* type = "application/json") {
     http::Response r;
     const std::string etag = "\"" + doc.hash + "\"";
     r.headers.push_back({"etag", etag});
@@ -195,7 +200,7 @@ std::optional<http::Response> OpenApiService::Handle(const http::Request& req) c
       return r;
     }
     r.status = 200;
-    r.headers.push_back({"content-type", "application/json"});
+    r.headers.push_back({"content-type", type});
     if (req.method != "HEAD") r.body = doc.body;
     return r;
   };
@@ -223,12 +228,22 @@ std::optional<http::Response> OpenApiService::Handle(const http::Request& req) c
   if (path == "/openapi/v2") {
     State& st = *state_;
     std::call_once(st.v2_once, [&st] { st.v2 = MakeDoc(BuildOpenApiV2(st.registry, st.defs)); });
+    if (v2_protobuf) {
+      std::call_once(st.v2pb_once, [&st] {
+        auto d = std::make_shared<Doc>();
+        d->body = EncodeOpenApiV2Protobuf(json::parse(st.v2->body, nullptr, false));
+        d->hash = Sha512Hex(d->body);
+        st.v2pb = std::move(d);
+      });
+      return serve(*st.v2pb, false, kOpenApiV2ProtobufType);
+    }
     return serve(*st.v2, false);
   }
   return Text(404, "404 page not found");
 }
 
-std::shared_ptr<const resource::FieldTree> OpenApiService::FieldTreeFor(std::string_view group, std::string_view version,
+std::shared_ptr<const resource::FieldTree> OpenApiService::FieldTreeFor(std::string_view group,
+                                                                        std::string_view version,
                                                                         std::string_view kind) const {
   State& st = *state_;
   const std::string name = st.defs.NameOf(group, version, kind);

@@ -1,4 +1,5 @@
 #include "apiserver-proxy/openapi/openapi_service.h"
+#include "apiserver-proxy/openapi/openapi_v2_proto.h"
 
 #include <gtest/gtest.h>
 
@@ -224,8 +225,12 @@ TEST_F(OpenApi, ServesIndexDocumentsAndCaching) {
   EXPECT_EQ(Header(*stale, "location"), url);
 
   EXPECT_EQ(svc().Handle(Get("/openapi/v3/apis/nope/v1"))->status, 404);
-  EXPECT_EQ(svc().Handle(Get("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"))->status,
-            406);
+  auto pb = svc().Handle(Get("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"));
+  ASSERT_TRUE(pb);
+  EXPECT_EQ(pb->status, 200);
+  EXPECT_EQ(Header(*pb, "content-type"), kOpenApiV2ProtobufType);
+  EXPECT_EQ(svc().Handle(Get("/openapi/v3/api/v1", "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"))->status,
+            406) << "v3 is served as JSON only";
   EXPECT_FALSE(svc().Handle(Get("/api/v1")));
 
   auto v2 = svc().Handle(Get("/openapi/v2"));
@@ -492,6 +497,28 @@ TEST(DefinitionNames, KubeNaming) {
   EXPECT_EQ(DefaultDefinitionName("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
             "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition");
   EXPECT_EQ(DefaultDefinitionName("stable.example.com", "v1", "CronTab"), "com.example.stable.v1.CronTab");
+}
+
+}  // namespace
+}  // namespace vkube::apiserver
+
+namespace vkube::apiserver {
+namespace {
+
+// gnostic's wire form, byte for byte, for a document small enough to write by hand.
+TEST(OpenApiV2Protobuf, EncodesGnosticDocument) {
+  auto doc = nlohmann::json::parse(
+      R"({"swagger":"2.0","definitions":{"A":{"type":"object","properties":{"x":{"type":"string"}}}}})");
+  const std::string type_string = std::string("\x0a\x06string", 8);
+  const std::string schema_x = std::string("\xb2\x01\x08", 3) + type_string;
+  const std::string named_x = std::string("\x0a\x01x\x12\x0b", 5) + schema_x;
+  const std::string properties = std::string("\x0a\x10", 2) + named_x;
+  const std::string schema_a = std::string("\xb2\x01\x08\x0a\x06object", 11) + std::string("\xca\x01\x12", 3) + properties;
+  const std::string named_a = std::string("\x0a\x01" "A" "\x12\x20", 5) + schema_a;
+  const std::string definitions = std::string("\x0a\x25", 2) + named_a;
+  const std::string want = std::string("\x0a\x03" "2.0" "\x4a\x27", 7) + definitions;
+  EXPECT_EQ(EncodeOpenApiV2Protobuf(doc), want);
+  EXPECT_EQ(EncodeOpenApiV2Protobuf(nlohmann::json::array()), "") << "never throws on odd input";
 }
 
 }  // namespace

@@ -191,6 +191,30 @@ class KubectlBasics(ServerTestCase):
         p = self.kubectl("get", "pod", "web-0", "-n", "team-a", check=False)
         self.assertIn('pods "web-0" not found', p.stderr)
 
+    def test_12_list_and_reviews_with_client_side_validation(self):
+        """A v1 List and the create-only review kinds are validated by kubectl itself, from the
+        protobuf /openapi/v2 (the only form it downloads for that)."""
+        lst = ("apiVersion: v1\nkind: List\nitems:\n"
+               "- {apiVersion: v1, kind: ConfigMap, metadata: {name: l1, namespace: default}, data: {k: v}}\n"
+               "- {apiVersion: v1, kind: ConfigMap, metadata: {name: l2, namespace: default}}\n")
+        out = self.kubectl("create", "-f", "-", input=lst).stdout
+        self.assertEqual(out.split("\n")[:2], ["configmap/l1 created", "configmap/l2 created"])
+        bad = lst.replace("name: l2", "name: l3").replace("name: l1", "name: l4").replace("data: {k: v}",
+                                                                                     "dataa: {k: v}")
+        p = self.kubectl("create", "-f", "-", input=bad, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('unknown field "dataa"', p.stderr)
+        self.assertEqual(self.kubectl("get", "cm", "l3", "-n", "default", check=False).returncode, 1,
+                         "nothing of a refused List is created")
+        ssar = ("apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\n"
+                "spec: {resourceAttributes: {verb: get, resource: pods, namespace: default}}\n")
+        review = json.loads(self.kubectl("create", "-f", "-", "-o", "json", input=ssar).stdout)
+        self.assertTrue(review["status"]["allowed"])
+        code, body = self.server.curl("/openapi/v2", headers=[
+            "Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf"])
+        self.assertEqual(code, 200)
+        self.assertGreater(len(body), 100000)
+
 
 class RawProtocol(ServerTestCase):
     """What kubectl does not exercise: HTTP/1.1, auth failures, limits."""
