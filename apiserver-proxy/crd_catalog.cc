@@ -84,8 +84,10 @@ void CrdCatalog::Drain() {
 }
 
 Status CrdCatalog::Rebuild() {
+  std::lock_guard rebuild(rebuild_mu_);
   auto list = store_->List(store::ListOptions{.resource = kCrds});
   if (!list) return list.take_error();
+  if (list->revision < published_revision_) return {};
   std::vector<nlohmann::json> crds;
   crds.reserve(list->items.size());
   for (const auto& o : list->items) {
@@ -94,7 +96,9 @@ Status CrdCatalog::Rebuild() {
   }
   auto surface = ApiSurface::WithCustomResources(builtin_, crds);
   std::lock_guard lock(mu_);
-  if (!stopped_) publish_(std::move(surface));
+  if (stopped_) return {};
+  publish_(std::move(surface));
+  published_revision_ = list->revision;
   return {};
 }
 

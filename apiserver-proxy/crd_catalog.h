@@ -46,6 +46,10 @@ class CrdCatalog : public std::enable_shared_from_this<CrdCatalog> {
   Publish publish_;
   std::mutex mu_;  // guards watcher_ and publishing against Stop
   std::shared_ptr<store::Watcher> watcher_;
+  // Rebuilds run on the caller's thread (Start) and on the strand: one at a time, and never one
+  // from an older list after one from a newer (a snapshot must not go back in time).
+  std::mutex rebuild_mu_;
+  store::Revision published_revision_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> scheduled_{false};
 };
