@@ -219,15 +219,16 @@ std::string GoNumber(const json& v) {
   return KindOf(v) == GoKind::kInt ? std::to_string(AsInt(v)) : GoFloat(AsFloat(v));
 }
 
-// %#v of an interface{} holding decoded JSON.
-void GoSharpV(const json& v, int depth, std::string& out) {
+// Go's fmt of an interface{} holding decoded JSON: %#v (sharp) or %v.
+void GoFormat(const json& v, bool sharp, int depth, std::string& out) {
   if (depth > kMaxRenderDepth) {
     out += "...";
     return;
   }
+  const char* sep = sharp ? ", " : " ";
   switch (KindOf(v)) {
     case GoKind::kNull:
-      out += "interface {}(nil)";
+      out += sharp ? "interface {}(nil)" : "<nil>";
       return;
     case GoKind::kBool:
       out += v.get<bool>() ? "true" : "false";
@@ -237,29 +238,29 @@ void GoSharpV(const json& v, int depth, std::string& out) {
       out += GoNumber(v);
       return;
     case GoKind::kString:
-      out += v::GoQuote(v.get_ref<const std::string&>());
+      out += sharp ? v::GoQuote(v.get_ref<const std::string&>()) : v.get_ref<const std::string&>();
       return;
     case GoKind::kArray: {
-      out += "[]interface {}{";
+      out += sharp ? "[]interface {}{" : "[";
       bool first = true;
       for (const auto& e : v) {
-        if (!first) out += ", ";
+        if (!first) out += sep;
         first = false;
-        GoSharpV(e, depth + 1, out);
+        GoFormat(e, sharp, depth + 1, out);
       }
-      out += "}";
+      out += sharp ? "}" : "]";
       return;
     }
     case GoKind::kObject: {
-      out += "map[string]interface {}{";
+      out += sharp ? "map[string]interface {}{" : "map[";
       bool first = true;
       for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!first) out += ", ";
+        if (!first) out += sep;
         first = false;
-        out += v::GoQuote(it.key()) + ":";
-        GoSharpV(it.value(), depth + 1, out);
+        out += (sharp ? v::GoQuote(it.key()) : it.key()) + ":";
+        GoFormat(it.value(), sharp, depth + 1, out);
       }
-      out += "}";
+      out += sharp ? "}" : "]";
       return;
     }
   }
@@ -279,54 +280,8 @@ std::string BadValue(const json& v) {
       return v::GoQuote(v.get_ref<const std::string&>());
     default: {
       std::string out;
-      GoSharpV(v, 0, out);
+      GoFormat(v, true, 0, out);
       return out;
-    }
-  }
-}
-
-// %v of a decoded value (enum lists in kube-openapi's messages).
-void GoPlainV(const json& v, int depth, std::string& out) {
-  if (depth > kMaxRenderDepth) {
-    out += "...";
-    return;
-  }
-  switch (KindOf(v)) {
-    case GoKind::kNull:
-      out += "<nil>";
-      return;
-    case GoKind::kBool:
-      out += v.get<bool>() ? "true" : "false";
-      return;
-    case GoKind::kInt:
-    case GoKind::kFloat:
-      out += GoNumber(v);
-      return;
-    case GoKind::kString:
-      out += v.get_ref<const std::string&>();
-      return;
-    case GoKind::kArray: {
-      out += "[";
-      bool first = true;
-      for (const auto& e : v) {
-        if (!first) out += " ";
-        first = false;
-        GoPlainV(e, depth + 1, out);
-      }
-      out += "]";
-      return;
-    }
-    case GoKind::kObject: {
-      out += "map[";
-      bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!first) out += " ";
-        first = false;
-        out += it.key() + ":";
-        GoPlainV(it.value(), depth + 1, out);
-      }
-      out += "]";
-      return;
     }
   }
 }
@@ -1702,7 +1657,7 @@ class Validator {
     for (std::size_t i = 0; i < s.enum_values.size(); ++i) {
       const json& e = s.enum_values[i];
       if (i) list += " ";
-      GoPlainV(e, 0, list);
+      GoFormat(e, false, 0, list);
       err.enum_values.push_back(e.is_string() ? e.get<std::string>() : Marshal(e));
     }
     err.message = path + std::string(kIn) + " should be one of " + list + "]";
