@@ -576,6 +576,53 @@ class CrossTenantIsolation(TenancyCase):
             self.assertEqual(code, 200, f"{name} client certificate by {route}: {body[:200]}")
             self.assertIn(f"secret-{name}-marker", body)
 
+    def test_custom_resource_definitions_are_each_tenants_own(self):
+        """The same CRD name in two tenants: two schemas, two sets of objects, and a third tenant
+        that sees neither."""
+        t = self.t
+
+        def crd(maximum):
+            size = {"type": "integer"}
+            if maximum is not None:
+                size["maximum"] = maximum
+            return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "metadata": {"name": "widgets.iso.example.com"},
+                    "spec": {"group": "iso.example.com", "scope": "Namespaced",
+                             "names": {"plural": "widgets", "kind": "Widget"},
+                             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                                     "size": size}}}}}}]}}
+
+        def widget(name, size):
+            return json.dumps({"apiVersion": "iso.example.com/v1", "kind": "Widget", "metadata": {"name": name},
+                               "spec": {"size": size}})
+
+        for tenant, maximum in (("alpha", 5), ("bravo", None)):
+            code, body = t.call(tenant, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", method="POST",
+                                data=json.dumps(crd(maximum)))
+            self.assertEqual(code, 201, body)
+        widgets = "/apis/iso.example.com/v1/namespaces/iso-{}/widgets"
+        for tenant in ("alpha", "bravo"):
+            deadline = time.time() + 20
+            while t.call(tenant, widgets.format(tenant))[0] != 200 and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(t.call(tenant, widgets.format(tenant))[0], 200, f"{tenant}: widgets not served")
+        code, body = t.call("bravo", widgets.format("bravo"), method="POST", data=widget("big", 7))
+        self.assertEqual(code, 201, "bravo's schema has no maximum: " + body)
+        code, body = t.call("alpha", widgets.format("alpha"), method="POST", data=widget("big", 7))
+        self.assertEqual(code, 422, "alpha's schema refuses size 7: " + body)
+        self.assertIn("should be less than or equal to 5", body)
+        self.assertEqual(t.call("alpha", widgets.format("alpha"), method="POST", data=widget("small", 1))[0], 201)
+        self.assertEqual([w["metadata"]["name"] for w in t.get_json("alpha", "/apis/iso.example.com/v1/widgets")["items"]],
+                         ["small"])
+        self.assertEqual([w["metadata"]["name"] for w in t.get_json("bravo", "/apis/iso.example.com/v1/widgets")["items"]],
+                         ["big"])
+        # The default tenant has no such CRD: no group, no resource, no discovery entry.
+        self.assertEqual(t.call("default", "/apis/iso.example.com/v1/widgets", "root")[0], 404)
+        groups = [g["name"] for g in t.get_json("default", "/apis", "root")["groups"]]
+        self.assertNotIn("iso.example.com", groups)
+        self.assertIn("iso.example.com", [g["name"] for g in t.get_json("alpha", "/apis")["groups"]])
+
     def test_token_of_another_tenant_is_refused(self):
         t = self.t
         attempts = [("alpha", "bravo", "path"), ("alpha", "bravo", "sni"), ("alpha", "default", "root"),
