@@ -168,8 +168,53 @@ void DropEmpty(ManagedFields& m) {
   std::erase_if(m.entries, [](const ManagedFieldsEntry& e) { return e.fields.empty(); });
 }
 
-void WriteManagedFields(json& obj, const ManagedFields& m) {
+// kube's capManagersManager: beyond 10 Update managers the oldest ones (by time, then name) are
+// folded, per apiVersion, into one "ancient-changes" Update entry holding the union of their
+// fields and the time of the last one folded in, so managedFields cannot grow without bound.
+void CapUpdateManagers(ManagedFields& m) {
+  constexpr std::size_t kMaxUpdateManagers = 10;
+  constexpr const char* kBucket = "ancient-changes";
+  std::vector<std::size_t> updaters;
+  for (std::size_t i = 0; i < m.entries.size(); ++i) {
+    if (m.entries[i].operation == kOperationUpdate) updaters.push_back(i);
+  }
+  if (updaters.size() <= kMaxUpdateManagers) return;
+  std::stable_sort(updaters.begin(), updaters.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(m.entries[a].time, m.entries[a].manager) < std::tie(m.entries[b].time, m.entries[b].manager);
+  });
+  std::vector<bool> folded(m.entries.size(), false);
+  std::size_t count = updaters.size();
+  for (std::size_t k = 0; k < updaters.size() && count > kMaxUpdateManagers; ++k) {
+    ManagedFieldsEntry& e = m.entries[updaters[k]];
+    if (e.manager == kBucket && e.subresource.empty()) continue;
+    ManagedFieldsEntry* bucket = nullptr;
+    for (std::size_t i = 0; i < m.entries.size(); ++i) {
+      ManagedFieldsEntry& b = m.entries[i];
+      if (!folded[i] && b.manager == kBucket && b.operation == kOperationUpdate && b.subresource.empty() &&
+          b.api_version == e.api_version) {
+        bucket = &b;
+      }
+    }
+    if (bucket == nullptr) {  // the entry becomes its version's bucket: one updater fewer only later
+      e.manager = kBucket;
+      e.subresource.clear();
+      continue;
+    }
+    bucket->fields = bucket->fields.Union(e.fields);
+    bucket->time = e.time;
+    folded[updaters[k]] = true;
+    --count;
+  }
+  std::vector<ManagedFieldsEntry> kept;
+  for (std::size_t i = 0; i < m.entries.size(); ++i) {
+    if (!folded[i]) kept.push_back(std::move(m.entries[i]));
+  }
+  m.entries = std::move(kept);
+}
+
+void WriteManagedFields(json& obj, ManagedFields m) {
   if (!obj.is_object()) return;
+  CapUpdateManagers(m);
   json& meta = obj["metadata"];
   if (!meta.is_object()) meta = json::object();
   if (m.entries.empty()) {
@@ -500,6 +545,14 @@ void UpdateManagedFields(const json& old_obj, json& new_obj, std::string_view ma
              std::tie(b.operation, b.time, b.manager, b.api_version, b.subresource);
     });
     source = std::move(next);
+    const auto updates = std::count_if(source.begin(), source.end(),
+                                       [](const json& e) { return Str(e, "operation") == kOperationUpdate; });
+    if (updates > 10) {  // rare: decode to fold the oldest (CapUpdateManagers)
+      if (auto decoded = ManagedFields::Decode(source); decoded) {
+        CapUpdateManagers(*decoded);
+        source = decoded->Encode();
+      }
+    }
   }
   json& meta = new_obj["metadata"];
   if (!meta.is_object()) meta = json::object();

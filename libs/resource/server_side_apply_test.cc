@@ -103,6 +103,32 @@ TEST(ManagedFieldsTest, UpdateTakesChangedFieldsFromOthersAndDropsEmptyEntries) 
   EXPECT_EQ(Entry(removed, "editor"), nullptr) << "removing alone owns nothing";
 }
 
+// kube's capManagersManager: an 11th Update manager folds the oldest into "ancient-changes".
+TEST(ManagedFieldsTest, MoreThanTenUpdateManagersFoldTheOldest) {
+  json obj = Created(Deployment(1), "m00");
+  for (int i = 1; i <= 11; ++i) {
+    json next = obj;
+    next["metadata"]["labels"]["l" + std::to_string(i)] = "v";
+    char time[32];
+    std::snprintf(time, sizeof time, "2026-01-01T00:%02d:00Z", i);
+    UpdateManagedFields(obj, next, "m" + std::string(i < 10 ? "0" : "") + std::to_string(i), "", DeploymentKind(),
+                        time);
+    obj = next;
+  }
+  const json& mf = obj["metadata"]["managedFields"];
+  EXPECT_EQ(mf.size(), 10U) << mf.dump();
+  const json* bucket = Entry(obj, "ancient-changes", "Update");
+  ASSERT_NE(bucket, nullptr) << mf.dump();
+  EXPECT_EQ(Entry(obj, "m00"), nullptr);
+  EXPECT_EQ(Entry(obj, "m01"), nullptr);
+  EXPECT_EQ(Entry(obj, "m02"), nullptr);
+  EXPECT_NE(Entry(obj, "m11"), nullptr);
+  // The bucket holds what the folded managers owned (m00: the spec; m01/m02: their labels).
+  EXPECT_TRUE(Owns(obj, "ancient-changes", kReplicas));
+  EXPECT_TRUE(Owns(obj, "ancient-changes", {"f:metadata", "f:labels", "f:l1"}));
+  EXPECT_TRUE(Owns(obj, "ancient-changes", {"f:metadata", "f:labels", "f:l2"}));
+}
+
 TEST(ManagedFieldsTest, StatusWritesOwnOnlyStatusUnderTheirSubresource) {
   json obj = Created(Deployment(2), "kubectl-create");
   json next = obj;
