@@ -54,7 +54,7 @@ void ValidateNames(const json& names, const std::string& path, v::Errors& errs) 
   for (auto& m : v::IsDns1035Label(singular)) errs.push_back(v::Invalid(path + ".singular", v::GoQuote(singular), m));
   if (kind.empty()) {
     errs.push_back(v::Required(path + ".kind"));
-  } else if (!std::isalpha(static_cast<unsigned char>(kind[0])) || kind != Str(names, "kind")) {
+  } else if (!std::isalpha(static_cast<unsigned char>(kind[0]))) {
     errs.push_back(v::Invalid(path + ".kind", v::GoQuote(kind), "must start with a letter"));
   }
   if (!kind.empty() && kind == list_kind) {
@@ -105,7 +105,7 @@ void ValidatePrinterColumns(const json& cols, const std::string& path, v::Errors
 }
 
 // kube's ValidateCustomResourceDefinitionSubresources (scale paths).
-void ValidateSubresources(const json& sub, const std::string& path, bool has_schema, v::Errors& errs) {
+void ValidateSubresources(const json& sub, const std::string& path, v::Errors& errs) {
   if (!sub.is_object()) return;
   const json& scale = jsonx::Child(sub, "scale");
   if (scale.is_null()) return;
@@ -127,7 +127,6 @@ void ValidateSubresources(const json& sub, const std::string& path, bool has_sch
     errs.push_back(v::Invalid(path + ".scale.labelSelectorPath", v::GoQuote(selector),
                               "should be a json path under either .spec or .status"));
   }
-  (void)has_schema;
 }
 
 class CustomResourceDefinitionStrategy final : public Strategy {
@@ -173,13 +172,12 @@ class CustomResourceDefinitionStrategy final : public Strategy {
     if (const std::string sv = StorageVersion(crd); !sv.empty()) crd["status"]["storedVersions"] = json::array({sv});
   }
 
-  void PrepareUpdate(json& crd, const json& old) const override {
+  void PrepareUpdate(json& crd, const json& /*old*/) const override {
     const std::string sv = StorageVersion(crd);
     if (sv.empty() || !crd.contains("status") || !crd["status"].is_object()) return;
     json& stored = crd["status"]["storedVersions"];
     if (!stored.is_array()) stored = json::array();
     if (std::find(stored.begin(), stored.end(), json(sv)) == stored.end()) stored.push_back(sv);
-    (void)old;
   }
 
   void ValidateSpec(const json& crd, v::Errors& errs) const override {
@@ -282,7 +280,7 @@ class CustomResourceDefinitionStrategy final : public Strategy {
       } else {
         for (auto& c : StructuralSchema::Check(schema, p + ".schema.openAPIV3Schema")) errs.push_back(std::move(c));
       }
-      ValidateSubresources(jsonx::At(ver, "subresources"), p + ".subresources", !schema.is_null(), errs);
+      ValidateSubresources(jsonx::At(ver, "subresources"), p + ".subresources", errs);
       ValidatePrinterColumns(jsonx::At(ver, "additionalPrinterColumns"), p + ".additionalPrinterColumns", errs);
     }
     if (storage != 1) {
