@@ -62,7 +62,25 @@ class EtcdProcess {
   EtcdClientOptions probe;
   const std::string& dir() const { return dir_; }
 
+  // Starts the member and waits until it answers. A member that exits at once (a port taken
+  // between FreePort and its bind) is retried on fresh ports; a slow start (a loaded CI machine
+  // running e2e tests beside this one) gets up to 30 s.
   bool Start() {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (attempt > 0) {
+        client_port_ = FreePort();
+        peer_port_ = FreePort();
+        std::filesystem::remove_all(dir_ + "/data");
+      }
+      if (StartOnce()) return started_ = true;
+      Kill();
+    }
+    return false;
+  }
+  bool started() const { return started_; }
+
+ private:
+  bool StartOnce() {
     const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
     std::vector<std::string> args = {"etcd",
                                      "--name=vkube-test",
@@ -95,12 +113,19 @@ class EtcdProcess {
     o.request_timeout = 1000ms;
     auto client = EtcdClient::Create(o);
     if (!client) return false;
-    for (int i = 0; i < 300; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
       if ((*client)->Call("/v3/maintenance/status", json::object(), true).ok()) return true;
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {  // exited: nothing to wait for
+        pid_ = -1;
+        return false;
+      }
       std::this_thread::sleep_for(20ms);
     }
     return false;
   }
+
+ public:
   void Kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
@@ -115,6 +140,7 @@ class EtcdProcess {
   std::uint16_t client_port_ = 0;
   std::uint16_t peer_port_ = 0;
   pid_t pid_ = -1;
+  bool started_ = false;
 };
 
 // The etcd the conformance suite and most tests share (each test uses its own key prefix), started
@@ -158,6 +184,7 @@ std::string PrefixFor(const std::string& dir) { return "/t/" + std::filesystem::
 std::unique_ptr<Store> OpenEtcd(const std::string& dir, std::size_t history) {
   if (!HaveEtcd()) return nullptr;
   auto backend = OpenBackend(SharedEtcd()->url(), PrefixFor(dir));
+  if (!backend) return nullptr;
   auto s = backend->OpenPartition("tenant", history);
   EXPECT_TRUE(s.ok()) << (s ? "" : s.error().message);
   return s ? std::move(*s) : nullptr;
@@ -168,6 +195,7 @@ std::unique_ptr<Store> OpenEtcd(const std::string& dir, std::size_t history) {
 std::unique_ptr<Store> OpenEtcdPartition(const std::string& dir, std::size_t history) {
   if (!HaveEtcd()) return nullptr;
   auto backend = OpenBackend(SharedEtcd()->url(), PrefixFor(dir));
+  if (!backend) return nullptr;
   {
     auto sibling = backend->OpenPartition("sibling", 100);
     EXPECT_TRUE(sibling.ok());
@@ -184,7 +212,8 @@ std::unique_ptr<Store> OpenEtcdPartition(const std::string& dir, std::size_t his
 // Without etcd installed the suite is not instantiated here (scripts/install-deps.sh installs it).
 std::vector<StoreFactory> EtcdFactories() {
   if (!HaveEtcd()) return {};
-  return {StoreFactory{"etcd", OpenEtcd}, StoreFactory{"partition", OpenEtcdPartition}};
+  auto ready = [] { return SharedEtcd()->started(); };
+  return {StoreFactory{"etcd", OpenEtcd, ready}, StoreFactory{"partition", OpenEtcdPartition, ready}};
 }
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformance);
 INSTANTIATE_TEST_SUITE_P(Etcd, StoreConformance, ::testing::ValuesIn(EtcdFactories()),

@@ -36,6 +36,7 @@ std::string RvOf(const ObjectPtr& o) { return json::parse(o->json)["metadata"]["
 void StoreConformance::SetUp() {
   char tmpl[] = "/tmp/vkube-store-XXXXXX";
   dir_ = mkdtemp(tmpl);
+  if (GetParam().ready && !GetParam().ready()) GTEST_FAIL() << GetParam().name << ": the store's server is not up";
 }
 
 void StoreConformance::TearDown() { std::filesystem::remove_all(dir_); }
@@ -95,8 +96,8 @@ TEST_P(StoreConformance, ListOrdersFiltersAndPages) {
   auto in_a = s->List(ListOptions{.resource = "configmaps", .ns = "a"});
   EXPECT_EQ(in_a->items.size(), 3u);
   auto pred = s->List(ListOptions{.resource = "configmaps", .predicate = [](const Object& o) {
-    return o.attrs.labels.size() == 1 && o.attrs.labels[0].second == "b";
-  }});
+                                    return o.attrs.labels.size() == 1 && o.attrs.labels[0].second == "b";
+                                  }});
   EXPECT_EQ(pred->items.size(), 3u);
   // pages of 4: 4 + 4 + 1
   ListOptions page{.resource = "configmaps", .limit = 4};
@@ -196,15 +197,16 @@ TEST_P(StoreConformance, SendInitialHasNoGapUnderConcurrentWrites) {
 TEST_P(StoreConformance, PredicateTransitionsBecomeAddedAndDeleted) {
   auto s = Open();
   auto sel = [](const Object& o) {
-    for (auto& [k, v] : o.attrs.labels) if (k == "app" && v == "web") return true;
+    for (auto& [k, v] : o.attrs.labels)
+      if (k == "app" && v == "web") return true;
     return false;
   };
   auto w = s->Watch(WatchOptions{.resource = "configmaps", .predicate = sel});
   ASSERT_TRUE(s->Create(K("a"), Obj("a"), Labels({{"app", "db"}})).ok());
-  ASSERT_TRUE(s->Update(K("a"), 0, Obj("a"), Labels({{"app", "web"}})).ok());  // enters → ADDED
+  ASSERT_TRUE(s->Update(K("a"), 0, Obj("a"), Labels({{"app", "web"}})).ok());       // enters → ADDED
   ASSERT_TRUE(s->Update(K("a"), 0, Obj("a", "2"), Labels({{"app", "web"}})).ok());  // MODIFIED
-  ASSERT_TRUE(s->Update(K("a"), 0, Obj("a"), Labels({{"app", "db"}})).ok());  // leaves → DELETED
-  ASSERT_TRUE(s->Delete(K("a"), 0).ok());  // not matching → nothing
+  ASSERT_TRUE(s->Update(K("a"), 0, Obj("a"), Labels({{"app", "db"}})).ok());        // leaves → DELETED
+  ASSERT_TRUE(s->Delete(K("a"), 0).ok());                                           // not matching → nothing
   auto ev = Drain(**w, 4, std::chrono::milliseconds(500));
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[0].type, EventType::kAdded);

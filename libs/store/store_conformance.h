@@ -15,6 +15,8 @@ struct StoreFactory {
   std::string name;
   // Opens (or re-opens) a store persisted in `dir` with the given watch history size.
   std::function<std::unique_ptr<Store>(const std::string& dir, std::size_t history)> open;
+  // Whether the store's server is up (null: always). When not, each test fails at once.
+  std::function<bool()> ready;
 };
 
 class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
