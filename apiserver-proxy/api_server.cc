@@ -139,13 +139,6 @@ Result<PatchType> PatchTypeOf(std::string_view content_type) {
                      "application/strategic-merge-patch+json, application/apply-patch+yaml");
 }
 
-// What server-side apply and managedFields need to know about a kind (a plain function: GCC 12
-// and brace-initialized aggregates in coroutines).
-resource::FieldManagedKind ManagedKindOf(const Kind& kind) {
-  return resource::FieldManagedKind{kind.info.GroupVersion(), kind.info.has_status,
-                                    resource::FieldSchemaOf(kind)};
-}
-
 // kube's ValidateFieldManager (and, for PATCH, ValidatePatchOptions' apply rules) → 422.
 Status ValidateFieldManager(std::string_view manager, std::string_view options_kind, bool has_force,
                             std::optional<PatchType> patch) {
@@ -583,7 +576,7 @@ class ApiServer::Impl {
     const std::string manager(c.query.Get("fieldManager"));
     const bool force = c.query.Get("force") == "true";
     const std::string subresource = c.info.subresource;
-    const resource::FieldManagedKind managed = ManagedKindOf(c.kind);
+    const resource::FieldManagedKind managed = resource::ManagedKindOf(c.kind);
     registry::WriteOptions opts = WriteOpts(c);
     opts.managed_fields_set = true;
     auto mutate = [&](const json& cur) -> Result<json> {

@@ -73,8 +73,7 @@ void TrackManagedFields(const std::string& default_manager, const Kind& kind, co
   if (opts.managed_fields_set || opts.subresource == "finalize") return;
   const std::string& manager = opts.field_manager.empty() ? default_manager : opts.field_manager;
   if (manager.empty()) return;
-  resource::FieldManagedKind managed{kind.info.GroupVersion(), kind.info.has_status,
-                                     resource::FieldSchemaOf(kind)};
+  const resource::FieldManagedKind managed = resource::ManagedKindOf(kind);
   resource::UpdateManagedFields(old, obj, manager, opts.subresource, managed, Now());
 }
 

@@ -10,6 +10,7 @@
 
 #include "libs/resource/field_set.h"
 #include "libs/resource/resource_info.h"
+#include "libs/resource/server_side_apply.h"
 #include "libs/resource/strategy.h"
 
 namespace vkube::resource {
@@ -21,8 +22,9 @@ struct Kind {
   std::shared_ptr<const FieldSchema> field_schema;
 };
 
-// The field schema of a kind for managedFields and server-side apply.
-std::shared_ptr<const FieldSchema> FieldSchemaOf(const Kind& kind);
+// What managedFields and server-side apply need to know about a kind (its list types: the
+// custom resource's schema, or the built-in one).
+FieldManagedKind ManagedKindOf(const Kind& kind);
 
 class Registry {
  public:
