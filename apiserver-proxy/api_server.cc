@@ -5,25 +5,25 @@
 #include <openssl/evp.h>
 
 #include <atomic>
-#include <optional>
-#include <random>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <random>
 
+#include "apiserver-proxy/api_surface.h"
 #include "apiserver-proxy/authenticator.h"
 #include "apiserver-proxy/content.h"
-#include "apiserver-proxy/api_surface.h"
 #include "apiserver-proxy/discovery.h"
 #include "apiserver-proxy/openapi/field_check.h"
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "apiserver-proxy/pod_streams.h"
 #include "apiserver-proxy/request_info.h"
 #include "libs/auth/policy_rule.h"
+#include "libs/core/json_depth.h"
 #include "libs/core/log.h"
 #include "libs/core/time.h"
 #include "libs/pki/credentials.h"
@@ -63,10 +63,12 @@ bool IsPublicPath(std::string_view p) {
 }
 
 Result<json> ParseBody(std::string_view body) {
+  if (JsonNestsDeeperThan(body)) return resource::BadRequest("json: exceeded max depth");
   auto j = json::parse(body, nullptr, false);
   if (j.is_discarded()) {
-    return Error::Make(ErrorCode::kBadRequest, "the body of the request was in an unknown format - accepted media types "
-                                               "include: application/json, application/yaml");
+    return Error::Make(ErrorCode::kBadRequest,
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json, application/yaml");
   }
   return j;
 }
@@ -89,8 +91,8 @@ std::optional<std::string> Base64UrlDecode(std::string_view s) {
   }
   while (b.size() % 4) b.push_back('=');
   std::string out(b.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(b.data()),
-                          static_cast<int>(b.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(b.data()), static_cast<int>(b.size()));
   if (n < 0) return std::nullopt;
   std::size_t pad = 0;
   for (auto it = b.rbegin(); it != b.rend() && *it == '='; ++it) ++pad;
@@ -101,9 +103,12 @@ std::optional<std::string> Base64UrlDecode(std::string_view s) {
 // (A function, not a ternary of literals inside the coroutine: GCC 12 miscompiles that.)
 std::string_view EventTypeName(store::EventType t) {
   switch (t) {
-    case store::EventType::kAdded: return "ADDED";
-    case store::EventType::kModified: return "MODIFIED";
-    case store::EventType::kDeleted: return "DELETED";
+    case store::EventType::kAdded:
+      return "ADDED";
+    case store::EventType::kModified:
+      return "MODIFIED";
+    case store::EventType::kDeleted:
+      return "DELETED";
   }
   return "ERROR";
 }
@@ -118,10 +123,14 @@ enum class PatchType { kJson, kMerge, kStrategic, kApply };
 
 Result<json> ApplyPatch(PatchType type, const json& old, const json& patch, const resource::ResourceInfo& info) {
   switch (type) {
-    case PatchType::kJson: return resource::ApplyJsonPatch(old, patch);
-    case PatchType::kMerge: return resource::ApplyMergePatch(old, patch);
-    case PatchType::kStrategic: return resource::ApplyStrategicMergePatch(old, patch, info.group, info.kind);
-    case PatchType::kApply: break;  // server-side apply merges by ownership, not here
+    case PatchType::kJson:
+      return resource::ApplyJsonPatch(old, patch);
+    case PatchType::kMerge:
+      return resource::ApplyMergePatch(old, patch);
+    case PatchType::kStrategic:
+      return resource::ApplyStrategicMergePatch(old, patch, info.group, info.kind);
+    case PatchType::kApply:
+      break;  // server-side apply merges by ownership, not here
   }
   return resource::BadRequest("unsupported patch type");
 }
@@ -154,8 +163,8 @@ Status ValidateFieldManager(std::string_view manager, std::string_view options_k
   }
   for (unsigned char ch : manager) {
     if (ch < 0x20 || ch == 0x7f) {
-      causes.push_back({"FieldValueInvalid", "Invalid value: " + json(std::string(manager)).dump() +
-                                                 ": invalid character in field manager",
+      causes.push_back({"FieldValueInvalid",
+                        "Invalid value: " + json(std::string(manager)).dump() + ": invalid character in field manager",
                         "fieldManager"});
       break;
     }
@@ -239,9 +248,10 @@ class ApiServer::Impl {
     if (IsPodConnect(*info)) co_return co_await PodConnect(*info, req, w);
     Negotiated neg = NegotiateAccept(req.header("accept"));
     if (!neg.acceptable) {
-      co_return co_await w.Send(ErrorResponse(Error::Make(
-          ErrorCode::kNotAcceptable, "only the following media types are accepted: application/json, "
-                                     "application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io")));
+      co_return co_await w.Send(
+          ErrorResponse(Error::Make(ErrorCode::kNotAcceptable,
+                                    "only the following media types are accepted: application/json, "
+                                    "application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io")));
     }
     Ctx ctx{req, *info, *query, *kind, neg, *user, *surface};
     if (info->verb == "watch") co_return co_await Watch(ctx, w);
@@ -259,7 +269,7 @@ class ApiServer::Impl {
     const Query& query;
     const Kind& kind;
     Negotiated neg;
-    const UserInfo& user;  // who the request runs as (after impersonation)
+    const UserInfo& user;   // who the request runs as (after impersonation)
     const ApiSurface& api;  // the snapshot `kind` belongs to
   };
 
@@ -268,7 +278,8 @@ class ApiServer::Impl {
   asio::awaitable<std::invoke_result_t<F>> Blocking(F f) {
     std::optional<std::invoke_result_t<F>> out;
     co_await asio::co_spawn(
-        blocking_, [&]() -> asio::awaitable<void> {
+        blocking_,
+        [&]() -> asio::awaitable<void> {
           out.emplace(f());
           co_return;
         },
@@ -278,9 +289,9 @@ class ApiServer::Impl {
 
   http::Response PublicEndpoint(const std::string& path, const Query& q) {
     if (path == "/version") {
-      json v = {{"major", "1"},          {"minor", "32"},     {"gitVersion", "v1.32.0-vkube.0"},
+      json v = {{"major", "1"},          {"minor", "32"},           {"gitVersion", "v1.32.0-vkube.0"},
                 {"gitCommit", "vkube"},  {"gitTreeState", "clean"}, {"buildDate", "2026-01-01T00:00:00Z"},
-                {"goVersion", "go1.23"}, {"compiler", "gc"},  {"platform", "linux/amd64"}};
+                {"goVersion", "go1.23"}, {"compiler", "gc"},        {"platform", "linux/amd64"}};
       return JsonResponse(200, v.dump());
     }
     http::Response r;
@@ -336,14 +347,16 @@ class ApiServer::Impl {
       co_return co_await Blocking([&] { return List(c); });
     }
     if (v == "create" && c.kind.info.terminating) {
-      co_return Error::Make(ErrorCode::kMethodNotAllowed, "create not allowed while custom resource definition is terminating");
+      co_return Error::Make(ErrorCode::kMethodNotAllowed,
+                            "create not allowed while custom resource definition is terminating");
     }
     if (v == "create") co_return co_await Create(c);
     if (v == "update") co_return co_await Update(c);
     if (v == "patch") co_return co_await Patch(c);
     if (v == "delete") co_return co_await Delete(c);
     if (v == "deletecollection") co_return co_await DeleteCollection(c);
-    co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+    co_return Error::Make(ErrorCode::kMethodNotAllowed,
+                          "the server does not allow this method on the requested resource");
   }
 
   http::Response ObjectResponse(const Ctx& c, int status, const std::string& stored) {
@@ -351,11 +364,12 @@ class ApiServer::Impl {
     const std::string& json_bytes = AsServed(c.kind, stored, scratch);
     if (c.neg.table) {
       json obj = json::parse(json_bytes, nullptr, false);
-      json rows = json::array({TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")),
-                                        std::chrono::system_clock::now())});
-      return JsonResponse(status, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows),
-                                            std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0)
-                                      .dump());
+      json rows = json::array(
+          {TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")), std::chrono::system_clock::now())});
+      return JsonResponse(status,
+                          MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows),
+                                    std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0)
+                              .dump());
     }
     return JsonResponse(status, json_bytes);
   }
@@ -369,7 +383,8 @@ class ApiServer::Impl {
   Result<store::Predicate> Selectors(const Ctx& c) {
     auto labels = resource::LabelSelector::Parse(c.query.Get("labelSelector"));
     if (!labels) return labels.take_error();
-    auto fields = resource::FieldSelector::Parse(c.query.Get("fieldSelector"), c.kind.strategy->ExtraSelectableFields());
+    auto fields =
+        resource::FieldSelector::Parse(c.query.Get("fieldSelector"), c.kind.strategy->ExtraSelectableFields());
     if (!fields) return fields.take_error();
     return resource::MakePredicate(std::move(*labels), std::move(*fields));
   }
@@ -390,13 +405,15 @@ class ApiServer::Impl {
       auto raw = Base64UrlDecode(cont);
       auto tok = raw ? json::parse(*raw, nullptr, false) : json();
       if (!tok.is_object() || !tok.contains("start") || !tok["start"].is_string()) {
-        return resource::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+        return resource::BadRequest(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
       }
       opts.continue_after = tok["start"].get<std::string>();
       store::Revision rv = tok.value("rv", store::Revision{0});
       if (rv < t_.store->CompactedRevision()) {
-        return Error::Make(ErrorCode::kExpired, "The provided continue parameter is too old to display a consistent "
-                                                "list result. You can start a new list without the continue parameter.");
+        return Error::Make(ErrorCode::kExpired,
+                           "The provided continue parameter is too old to display a consistent "
+                           "list result. You can start a new list without the continue parameter.");
       }
     }
     auto res = t_.store->List(opts);
@@ -411,9 +428,8 @@ class ApiServer::Impl {
       auto now = std::chrono::system_clock::now();
       json rows = json::array();
       for (const auto& o : res->items) rows.push_back(TableRow(c.kind, json::parse(o->json), include, now));
-      return JsonResponse(200, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows), rv, cont,
-                                         res->remaining)
-                                   .dump());
+      return JsonResponse(
+          200, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows), rv, cont, res->remaining).dump());
     }
     // Concatenate stored bytes: no re-serialization of items on the list path.
     std::string body;
@@ -461,21 +477,25 @@ class ApiServer::Impl {
     if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
     json& meta = obj["metadata"];
     if (info.namespaced) {
-      std::string body_ns = meta.contains("namespace") && meta["namespace"].is_string() ? meta["namespace"].get<std::string>() : "";
+      std::string body_ns =
+          meta.contains("namespace") && meta["namespace"].is_string() ? meta["namespace"].get<std::string>() : "";
       if (!body_ns.empty() && body_ns != c.info.ns) {
-        return resource::BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        return resource::BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request");
       }
       meta["namespace"] = c.info.ns;
     } else {
       meta.erase("namespace");
     }
-    if (meta.contains("name") && !meta["name"].is_string()) return resource::BadRequest("metadata.name must be a string");
+    if (meta.contains("name") && !meta["name"].is_string())
+      return resource::BadRequest("metadata.name must be a string");
     return body;
   }
 
   // ?fieldValidation, and the Go decoder's type errors, for a JSON body (a protobuf body has no
   // unknown fields to find: only the schema comes back, for pruning).
-  FieldCheck CheckBody(const Ctx& c, FieldCheckBody what, std::string_view options_kind, bool schema_only = false) const {
+  FieldCheck CheckBody(const Ctx& c, FieldCheckBody what, std::string_view options_kind,
+                       bool schema_only = false) const {
     schema_only = schema_only || c.req.header("content-type").rfind(resource::kProtobufContentType, 0) == 0;
     const std::string_view body = schema_only ? std::string_view("{}") : std::string_view(c.req.body);
     const resource::ResourceInfo& info = c.kind.info;
@@ -583,7 +603,8 @@ class ApiServer::Impl {
       return resource::ServerSideApply(cur, *config, manager, force, subresource, managed,
                                        FormatRfc3339(std::chrono::system_clock::now()));
     };
-    auto res = co_await Blocking([&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, opts); });
+    auto res =
+        co_await Blocking([&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, opts); });
     if (res) co_return WithWarnings(ObjectResponse(c, 200, (*res)->json), check.warnings);
     if (res.error().code != ErrorCode::kNotFound || !subresource.empty()) co_return res.take_error();
     auto fresh = ApplyToNothing(c, *config, manager, force, managed);
@@ -608,11 +629,12 @@ class ApiServer::Impl {
     }
     std::string ns(resource::GetString(config, {"metadata", "namespace"}));
     if (info.namespaced && !ns.empty() && ns != c.info.ns) {
-      return resource::BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+      return resource::BadRequest(
+          "the namespace of the provided object does not match the namespace sent on the request");
     }
     const std::string body = config.dump();
-    FieldCheck check = CheckFields(c.api.openapi.get(), info.group, info.version, info.kind, c.query.Get("fieldValidation"),
-                                   body, FieldCheckBody::kMergePatch, "PatchOptions");
+    FieldCheck check = CheckFields(c.api.openapi.get(), info.group, info.version, info.kind,
+                                   c.query.Get("fieldValidation"), body, FieldCheckBody::kMergePatch, "PatchOptions");
     if (check.error) return std::move(*check.error);
     if (check.tree) resource::PruneUnknownFields(config, *check.tree);
     return check;
@@ -648,7 +670,8 @@ class ApiServer::Impl {
       co_return JsonResponse(200, registry::ToScale(c.kind, *obj).dump());
     }
     if (verb != "update" && verb != "patch") {
-      co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+      co_return Error::Make(ErrorCode::kMethodNotAllowed,
+                            "the server does not allow this method on the requested resource");
     }
     PatchType type = PatchType::kMerge;
     if (verb == "patch") {
@@ -658,7 +681,8 @@ class ApiServer::Impl {
     }
     auto body = ParseBody(c.req.body);
     if (!body) co_return body.take_error();
-    const resource::ResourceInfo scale_info{.group = "autoscaling", .version = "v1", .resource = "scale", .kind = "Scale"};
+    const resource::ResourceInfo scale_info{
+        .group = "autoscaling", .version = "v1", .resource = "scale", .kind = "Scale"};
     auto mutate = [&](const json& cur) -> Result<json> {
       json desired = *body;
       if (verb == "patch") {
@@ -701,7 +725,8 @@ class ApiServer::Impl {
         o.resource_version_precondition = pre["resourceVersion"].get<std::string>();
       }
     }
-    if (auto dr = resource::jsonx::Child(body, "dryRun"); dr.is_array() && !dr.empty() && dr[0] == "All") o.dry_run = true;
+    if (auto dr = resource::jsonx::Child(body, "dryRun"); dr.is_array() && !dr.empty() && dr[0] == "All")
+      o.dry_run = true;
     std::string grace = c.query.Has("gracePeriodSeconds") ? std::string(c.query.Get("gracePeriodSeconds")) : "";
     if (grace.empty() && resource::jsonx::Child(body, "gracePeriodSeconds").is_number_integer()) {
       grace = std::to_string(body["gracePeriodSeconds"].get<std::int64_t>());
@@ -721,20 +746,21 @@ class ApiServer::Impl {
     } else if (policy == "Foreground") {
       o.propagation = registry::Propagation::kForeground;
     } else if (!policy.empty()) {
-      return resource::Invalid("meta.k8s.io", "DeleteOptions", "",
-                               {{"FieldValueNotSupported",
-                                 "Unsupported value: \"" + policy +
-                                     "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
-                                 "propagationPolicy"}});
+      return resource::Invalid(
+          "meta.k8s.io", "DeleteOptions", "",
+          {{"FieldValueNotSupported",
+            "Unsupported value: \"" + policy + "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
+            "propagationPolicy"}});
     }
     const json& orphan = resource::jsonx::Child(body, "orphanDependents");
     std::string orphan_q(c.query.Get("orphanDependents"));
     if (orphan.is_boolean() || !orphan_q.empty()) {
       if (!policy.empty()) {
-        return resource::Invalid("meta.k8s.io", "DeleteOptions", "",
-                                 {{"FieldValueInvalid", "Invalid value: \"" + policy +
-                                                            "\": orphanDependents and propagationPolicy cannot both be set",
-                                   "propagationPolicy"}});
+        return resource::Invalid(
+            "meta.k8s.io", "DeleteOptions", "",
+            {{"FieldValueInvalid",
+              "Invalid value: \"" + policy + "\": orphanDependents and propagationPolicy cannot both be set",
+              "propagationPolicy"}});
       }
       const bool v = orphan.is_boolean() ? orphan.get<bool>() : orphan_q == "true";
       o.propagation = v ? registry::Propagation::kOrphan : registry::Propagation::kBackground;
@@ -953,7 +979,8 @@ class ApiServer::Impl {
       auto held = authz_->ConfirmNoEscalation(c.user, ns, auth::RulesFromJson(resource::jsonx::Child(*next, "rules")));
       if (!held) return resource::Forbidden(info.group, info.resource, name, held.error().message);
       const json& agg = resource::jsonx::Child(*next, "aggregationRule");
-      if (info.resource == "clusterroles" && !agg.is_null() && agg != resource::jsonx::Child(current, "aggregationRule")) {
+      if (info.resource == "clusterroles" && !agg.is_null() &&
+          agg != resource::jsonx::Child(current, "aggregationRule")) {
         static const std::vector<auth::PolicyRule> kFullAuthority = {auth::PolicyRule{{"*"}, {"*"}, {"*"}, {}, {}},
                                                                      auth::PolicyRule{{"*"}, {}, {}, {}, {"*"}}};
         if (!authz_->ConfirmNoEscalation(c.user, "", kFullAuthority)) {
@@ -1017,7 +1044,8 @@ class ApiServer::Impl {
 
   Result<http::Response> Review(const Ctx& c) {
     if (c.info.verb != "create" || !c.info.name.empty()) {
-      return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+      return Error::Make(ErrorCode::kMethodNotAllowed,
+                         "the server does not allow this method on the requested resource");
     }
     if (c.kind.info.namespaced && c.info.ns.empty()) return NotFoundPath();
     auto decoded = DecodeObject(c);
@@ -1056,7 +1084,8 @@ class ApiServer::Impl {
     const json& nra = resource::jsonx::Child(spec, "nonResourceAttributes");
     std::vector<FieldCause> causes;
     if (ra.is_object() && nra.is_object()) {
-      causes.push_back(v::Invalid("spec.nonResourceAttributes", v::GoValue(nra), "cannot be specified in combination with resourceAttributes"));
+      causes.push_back(v::Invalid("spec.nonResourceAttributes", v::GoValue(nra),
+                                  "cannot be specified in combination with resourceAttributes"));
     }
     if (!ra.is_object() && !nra.is_object()) {
       causes.push_back(v::Invalid("spec.resourceAttributes", "\"null\"",
@@ -1089,11 +1118,13 @@ class ApiServer::Impl {
     }
     if (r == "localsubjectaccessreviews") {
       if (ra.is_object() && resource::jsonx::Str(ra, "namespace") != c.info.ns) {
-        causes.push_back(v::Invalid("spec.resourceAttributes.namespace", v::GoQuote(resource::jsonx::Str(ra, "namespace")),
+        causes.push_back(v::Invalid("spec.resourceAttributes.namespace",
+                                    v::GoQuote(resource::jsonx::Str(ra, "namespace")),
                                     "must match metadata.namespace"));
       }
       if (nra.is_object()) {
-        causes.push_back(v::Invalid("spec.nonResourceAttributes", v::GoValue(nra), "disallowed on this kind of request"));
+        causes.push_back(
+            v::Invalid("spec.nonResourceAttributes", v::GoValue(nra), "disallowed on this kind of request"));
       }
     }
     if (!causes.empty()) return resource::Invalid(c.kind.info.group, c.kind.info.kind, "", std::move(causes));
@@ -1170,8 +1201,8 @@ class ApiServer::Impl {
 
   asio::awaitable<void> PodLog(const RequestInfo& info, const Query& query, http::ResponseWriter& w) {
     if (info.verb != "get") {
-      co_return co_await w.Send(ErrorResponse(
-          Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource")));
+      co_return co_await w.Send(ErrorResponse(Error::Make(
+          ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource")));
     }
     if (info.ns.empty() || info.name.empty()) co_return co_await w.Send(NotFoundPath());
     if (pod_streams_) co_return co_await ServePodLogs(*pod_streams_, info.ns, info.name, query, w);
@@ -1194,8 +1225,8 @@ class ApiServer::Impl {
 
   asio::awaitable<void> PodConnect(const RequestInfo& info, http::Request& req, http::ResponseWriter& w) {
     if (info.verb != "get" && info.verb != "create") {  // kube accepts GET and POST for all three
-      co_return co_await w.Send(ErrorResponse(
-          Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource")));
+      co_return co_await w.Send(ErrorResponse(Error::Make(
+          ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource")));
     }
     if (info.ns.empty() || info.name.empty()) co_return co_await w.Send(NotFoundPath());
     auto opts = ParsePodConnectOptions(info.subresource, req.query);
@@ -1234,14 +1265,16 @@ class ApiServer::Impl {
   // serviceaccounts/NAME/token: kube's TokenRequest (`kubectl create token`).
   asio::awaitable<Result<http::Response>> CreateToken(Ctx& c) {
     if (c.info.verb != "create") {
-      co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+      co_return Error::Make(ErrorCode::kMethodNotAllowed,
+                            "the server does not allow this method on the requested resource");
     }
     if (!t_.service_account_tokens) co_return NotFoundPath();
     auto body = DecodeBody(c.req);  // (a helper, not ?: — see Handle)
     if (!body) co_return body.take_error();
     auto spec = registry::ParseTokenRequest(*body, c.info.name);
     if (!spec) co_return spec.take_error();
-    auto issued = registry::IssueServiceAccountToken(*t_.store, *t_.service_account_tokens, c.info.ns, c.info.name, *spec);
+    auto issued =
+        registry::IssueServiceAccountToken(*t_.store, *t_.service_account_tokens, c.info.ns, c.info.name, *spec);
     if (!issued) co_return issued.take_error();
     co_return JsonResponse(201, issued->request.dump());
   }
@@ -1249,7 +1282,8 @@ class ApiServer::Impl {
   // POST pods/NAME/binding: a v1 Binding sets spec.nodeName once; answers a 201 Status.
   asio::awaitable<Result<http::Response>> Bind(Ctx& c) {
     if (c.info.verb != "create") {
-      co_return Error::Make(ErrorCode::kMethodNotAllowed, "the server does not allow this method on the requested resource");
+      co_return Error::Make(ErrorCode::kMethodNotAllowed,
+                            "the server does not allow this method on the requested resource");
     }
     auto body = ParseBody(c.req.body);
     if (!body) co_return body.take_error();
@@ -1263,7 +1297,9 @@ class ApiServer::Impl {
 
  public:
   void SetPodStreams(std::shared_ptr<PodStreams> streams) { pod_streams_ = std::move(streams); }
-  void Publish(std::shared_ptr<const ApiSurface> surface) { surface_.store(std::move(surface), std::memory_order_release); }
+  void Publish(std::shared_ptr<const ApiSurface> surface) {
+    surface_.store(std::move(surface), std::memory_order_release);
+  }
 
  private:
   // ---- watch ----
@@ -1288,8 +1324,8 @@ class ApiServer::Impl {
       return line;
     }
     json obj = json::parse(object_json, nullptr, false);
-    json rows = json::array({TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")),
-                                      std::chrono::system_clock::now())});
+    json rows = json::array(
+        {TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")), std::chrono::system_clock::now())});
     json table = MakeTable(c.neg.table_version, first_table ? TableColumns(c.kind) : json(), std::move(rows),
                            std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0);
     first_table = false;
@@ -1323,10 +1359,9 @@ class ApiServer::Impl {
     if (!c.info.name.empty()) {
       // Watching one object = field selector on its name.
       auto name_pred = [n = c.info.name](const store::Object& o) { return o.key.name == n; };
-      opts.predicate = *pred ? store::Predicate([p = *pred, name_pred](const store::Object& o) {
-        return name_pred(o) && p(o);
-      })
-                             : store::Predicate(name_pred);
+      opts.predicate =
+          *pred ? store::Predicate([p = *pred, name_pred](const store::Object& o) { return name_pred(o) && p(o); })
+                : store::Predicate(name_pred);
     } else {
       opts.predicate = std::move(*pred);
     }
@@ -1337,7 +1372,9 @@ class ApiServer::Impl {
       opts.send_initial = true;
     } else {
       auto rv = store::ParseRevision(rv_param);
-      if (!rv) co_return co_await w.Send(ErrorResponse(resource::BadRequest("invalid resource version: " + std::string(rv_param))));
+      if (!rv)
+        co_return co_await w.Send(
+            ErrorResponse(resource::BadRequest("invalid resource version: " + std::string(rv_param))));
       opts.from_revision = *rv;
     }
     const bool bookmarks = c.query.Bool("allowWatchBookmarks");

@@ -84,7 +84,8 @@ class ApiServerTest : public ::testing::Test {
   std::unique_ptr<ApiServer> api_;
 };
 
-const char* kCm = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1","labels":{"app":"web"}},"data":{"k":"v"}})";
+const char* kCm =
+    R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1","labels":{"app":"web"}},"data":{"k":"v"}})";
 
 TEST_F(ApiServerTest, UnauthenticatedIs401ButHealthIsPublic) {
   auto r = Call("GET", "/api/v1/namespaces", "", {}, false);
@@ -131,8 +132,9 @@ TEST_F(ApiServerTest, NamespaceRulesValidationAndTable) {
   EXPECT_EQ(bad.status, 422);
   EXPECT_EQ(Body(bad)["details"]["causes"][0]["field"], "metadata.name");
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", "{nope").status, 400);
-  auto pod = Call("POST", "/api/v1/namespaces/default/pods",
-                  R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
+  auto pod = Call(
+      "POST", "/api/v1/namespaces/default/pods",
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
   ASSERT_EQ(pod.status, 201) << pod.body;
   auto table = Body(Call("GET", "/api/v1/namespaces/default/pods", "",
                          {{"accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}}));
@@ -144,13 +146,15 @@ TEST_F(ApiServerTest, NamespaceRulesValidationAndTable) {
 }
 
 TEST_F(ApiServerTest, StatusSubresourceKeepsSpecAndMainKeepsStatus) {
-  Call("POST", "/api/v1/namespaces/default/pods",
-       R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
+  Call(
+      "POST", "/api/v1/namespaces/default/pods",
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
   auto st = Call("PATCH", "/api/v1/namespaces/default/pods/p/status", R"({"status":{"phase":"Running"}})",
                  {{"content-type", "application/merge-patch+json"}});
   ASSERT_EQ(st.status, 200) << st.body;
   EXPECT_EQ(Body(st)["status"]["phase"], "Running");
-  auto main = Call("PATCH", "/api/v1/namespaces/default/pods/p", R"({"status":{"phase":"Failed"},"metadata":{"labels":{"a":"b"}}})",
+  auto main = Call("PATCH", "/api/v1/namespaces/default/pods/p",
+                   R"({"status":{"phase":"Failed"},"metadata":{"labels":{"a":"b"}}})",
                    {{"content-type", "application/merge-patch+json"}});
   EXPECT_EQ(Body(main)["status"]["phase"], "Running");
   EXPECT_EQ(Body(main)["metadata"]["labels"]["a"], "b");
@@ -181,15 +185,18 @@ TEST_F(ApiServerTest, WatchStreamsEventsAndTooOldIs410Event) {
   CapturingWriter w;
   asio::co_spawn(io, api_->Handle(req, w), asio::detached);
   asio::steady_timer t(io);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    t.expires_after(std::chrono::milliseconds(50));
-    co_await t.async_wait(asio::use_awaitable);
-    Call("POST", "/api/v1/namespaces/default/configmaps", kCm);
-    Call("DELETE", "/api/v1/namespaces/default/configmaps/c1");
-    t.expires_after(std::chrono::milliseconds(200));
-    co_await t.async_wait(asio::use_awaitable);
-    w.Close();  // client goes away: the handler ends the stream
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        t.expires_after(std::chrono::milliseconds(50));
+        co_await t.async_wait(asio::use_awaitable);
+        Call("POST", "/api/v1/namespaces/default/configmaps", kCm);
+        Call("DELETE", "/api/v1/namespaces/default/configmaps/c1");
+        t.expires_after(std::chrono::milliseconds(200));
+        co_await t.async_wait(asio::use_awaitable);
+        w.Close();  // client goes away: the handler ends the stream
+      },
+      asio::detached);
   io.run();
   EXPECT_TRUE(w.done);
   EXPECT_NE(w.response.body.find(R"({"type":"ADDED")"), std::string::npos) << w.response.body;
@@ -210,6 +217,25 @@ TEST_F(ApiServerTest, PatchTypesAndUnsupportedMediaType) {
                           {{"content-type", "application/apply-patch+cbor"}});
   EXPECT_EQ(unsupported.status, 415);
   EXPECT_NE(Body(unsupported)["message"].get<std::string>().find("application/apply-patch+yaml"), std::string::npos);
+}
+
+// Bodies are parsed iteratively, but every later walk recurses: nesting past Go's 10,000 levels is a
+// 400 before parsing, on every verb that takes a body, and the server keeps serving.
+TEST_F(ApiServerTest, BodiesNestedDeeperThanKubesLimitAre400) {
+  std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
+  std::string cm = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1"},"data":{"k":)" + deep + "}}";
+  auto created = Call("POST", "/api/v1/namespaces/default/configmaps", cm);
+  EXPECT_EQ(created.status, 400);
+  EXPECT_EQ(Body(created)["message"], "json: exceeded max depth");
+  Call("POST", "/api/v1/namespaces/default/configmaps", kCm);
+  for (const char* type : {"application/merge-patch+json", "application/strategic-merge-patch+json",
+                           "application/json-patch+json", "application/apply-patch+yaml"}) {
+    auto r = Call("PATCH", "/api/v1/namespaces/default/configmaps/c1?fieldManager=t", "{\"data\":" + deep + "}",
+                  {{"content-type", type}});
+    EXPECT_EQ(r.status, 400) << type;
+    EXPECT_EQ(Body(r)["message"], "json: exceeded max depth") << type;
+  }
+  EXPECT_EQ(Body(Call("GET", "/api/v1/namespaces/default/configmaps/c1"))["data"]["k"], "v");
 }
 
 TEST_F(ApiServerTest, ServerSideApplyAndManagedFields) {
@@ -238,13 +264,14 @@ TEST_F(ApiServerTest, ServerSideApplyAndManagedFields) {
   EXPECT_EQ(conflict.status, 409);
   EXPECT_EQ(Body(conflict)["message"], "Apply failed with 1 conflict: conflict with \"editor\" using v1: .data.a");
   EXPECT_EQ(Body(conflict)["details"]["causes"][0]["reason"], "FieldManagerConflict");
-  auto forced = Call("PATCH", cm + "?fieldManager=tool&force=true",
-                     R"({"apiVersion":"v1","kind":"ConfigMap","data":{"a":"3"}})",
-                     {{"content-type", "application/apply-patch+yaml"}});
+  auto forced =
+      Call("PATCH", cm + "?fieldManager=tool&force=true", R"({"apiVersion":"v1","kind":"ConfigMap","data":{"a":"3"}})",
+           {{"content-type", "application/apply-patch+yaml"}});
   ASSERT_EQ(forced.status, 200) << forced.body;
   EXPECT_EQ(Body(forced)["data"]["a"], "3");
   // force on a non-apply patch is refused as kube does.
-  auto bad_force = Call("PATCH", cm + "?force=true", R"({"data":{}})", {{"content-type", "application/merge-patch+json"}});
+  auto bad_force =
+      Call("PATCH", cm + "?force=true", R"({"data":{}})", {{"content-type", "application/merge-patch+json"}});
   EXPECT_EQ(bad_force.status, 422);
 }
 
@@ -292,7 +319,6 @@ TEST_F(ApiServerTest, DiscoveryAndUnknownPaths) {
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/nodes/x").status, 404);  // cluster-scoped under a namespace
 }
 
-
 // ---- authorization ----
 
 constexpr const char* kAlice = "Bearer alice-token";
@@ -312,12 +338,14 @@ TEST_F(ApiServerTest, ForbiddenWithKubesMessages) {
   ASSERT_EQ(pods.status, 403) << pods.body;
   json st = Body(pods);
   EXPECT_EQ(st["reason"], "Forbidden");
-  EXPECT_EQ(st["message"],
-            R"(pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default")");
+  EXPECT_EQ(
+      st["message"],
+      R"(pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default")");
   EXPECT_EQ(st["details"]["kind"], "pods");
   auto node = Call("GET", "/api/v1/nodes/n1", "", {{"authorization", kAlice}}, false);
-  EXPECT_EQ(Body(node)["message"],
-            R"(nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" at the cluster scope)");
+  EXPECT_EQ(
+      Body(node)["message"],
+      R"(nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" at the cluster scope)");
   EXPECT_EQ(Body(node)["details"]["name"], "n1");
   auto deploy = Call("DELETE", "/apis/apps/v1/namespaces/x/deployments/web", "", {{"authorization", kAlice}}, false);
   EXPECT_EQ(Body(deploy)["message"], R"(deployments.apps "web" is forbidden: User "alice" cannot delete resource )"
@@ -334,54 +362,58 @@ TEST_F(ApiServerTest, ForbiddenWithKubesMessages) {
 }
 
 TEST_F(ApiServerTest, BindingGrantsAndReviewsReport) {
-  const json ssar = {{"apiVersion", "authorization.k8s.io/v1"},
-                     {"kind", "SelfSubjectAccessReview"},
-                     {"spec", {{"resourceAttributes", {{"namespace", "default"}, {"verb", "list"}, {"resource", "pods"}}}}}};
+  const json ssar = {
+      {"apiVersion", "authorization.k8s.io/v1"},
+      {"kind", "SelfSubjectAccessReview"},
+      {"spec", {{"resourceAttributes", {{"namespace", "default"}, {"verb", "list"}, {"resource", "pods"}}}}}};
   auto review = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar.dump(),
                      {{"authorization", kAlice}}, false);
   ASSERT_EQ(review.status, 201) << review.body;
   EXPECT_EQ(Body(review)["status"]["allowed"], false);
   EXPECT_EQ(Body(review)["kind"], "SelfSubjectAccessReview");
-  auto rb = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-                 R"({"metadata":{"name":"alice-view"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+  auto rb = Call(
+      "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+      R"({"metadata":{"name":"alice-view"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
                      "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]})");
   ASSERT_EQ(rb.status, 201) << rb.body;
   EXPECT_TRUE(Eventually([&] {
     return Call("GET", "/api/v1/namespaces/default/pods", "", {{"authorization", kAlice}}, false).status == 200;
   }));
-  review = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar.dump(), {{"authorization", kAlice}},
-                false);
+  review = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar.dump(),
+                {{"authorization", kAlice}}, false);
   EXPECT_EQ(Body(review)["status"]["allowed"], true);
   EXPECT_EQ(Body(review)["status"]["reason"],
             R"(RBAC: allowed by RoleBinding "alice-view/default" of ClusterRole "view" to User "alice")");
   // Reviews of other subjects: the admin may, alice may not.
   const json sar = {{"apiVersion", "authorization.k8s.io/v1"},
                     {"kind", "SubjectAccessReview"},
-                    {"spec", {{"user", "alice"}, {"resourceAttributes", {{"namespace", "default"}, {"verb", "delete"}, {"resource", "pods"}}}}}};
+                    {"spec",
+                     {{"user", "alice"},
+                      {"resourceAttributes", {{"namespace", "default"}, {"verb", "delete"}, {"resource", "pods"}}}}}};
   auto as_admin = Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar.dump());
   ASSERT_EQ(as_admin.status, 201) << as_admin.body;
   EXPECT_EQ(Body(as_admin)["status"]["allowed"], false);
-  EXPECT_EQ(Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar.dump(), {{"authorization", kAlice}},
-                 false)
-                .status,
-            403);
+  EXPECT_EQ(
+      Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar.dump(), {{"authorization", kAlice}}, false)
+          .status,
+      403);
   auto invalid = Call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
                       R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{}})");
   EXPECT_EQ(invalid.status, 422) << invalid.body;
   // Rules review and whoami.
-  auto rules = Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
-                    R"({"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"default"}})",
-                    {{"authorization", kAlice}}, false);
+  auto rules =
+      Call("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+           R"({"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"default"}})",
+           {{"authorization", kAlice}}, false);
   ASSERT_EQ(rules.status, 201) << rules.body;
   EXPECT_FALSE(Body(rules)["status"]["resourceRules"].empty());
   EXPECT_FALSE(Body(rules)["status"]["nonResourceRules"].empty());
   EXPECT_EQ(Body(rules)["status"]["incomplete"], false);
   auto who = Call("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                  R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})", {{"authorization", kAlice}},
-                  false);
+                  R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})",
+                  {{"authorization", kAlice}}, false);
   ASSERT_EQ(who.status, 201) << who.body;
-  EXPECT_EQ(Body(who)["status"]["userInfo"],
-            json::parse(R"({"username":"alice","groups":["system:authenticated"]})"));
+  EXPECT_EQ(Body(who)["status"]["userInfo"], json::parse(R"({"username":"alice","groups":["system:authenticated"]})"));
   auto tr = Call("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
                  R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"alice-token"}})");
   ASSERT_EQ(tr.status, 201) << tr.body;
@@ -416,43 +448,49 @@ TEST_F(ApiServerTest, EscalationIsRefused) {
                    R"({"metadata":{"name":"rbac-admin"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],
                        "resources":["roles","rolebindings"],"verbs":["get","list","create","update","patch"]},{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]})");
   ASSERT_EQ(role.status, 201) << role.body;
-  ASSERT_EQ(Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-                 R"({"metadata":{"name":"alice-rbac"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"rbac-admin"},
+  ASSERT_EQ(
+      Call(
+          "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+          R"({"metadata":{"name":"alice-rbac"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"rbac-admin"},
                      "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]})")
-                .status,
-            201);
+          .status,
+      201);
   const std::vector<http::Header> alice = {{"authorization", kAlice}};
   EXPECT_TRUE(Eventually([&] {
     return Call("GET", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", "", alice, false).status == 200;
   }));
-  auto ok = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
-                 R"({"metadata":{"name":"cm-reader"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]})",
-                 alice, false);
+  auto ok = Call(
+      "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+      R"({"metadata":{"name":"cm-reader"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]})",
+      alice, false);
   EXPECT_EQ(ok.status, 201) << ok.body;
-  auto bad = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
-                  R"({"metadata":{"name":"cm-writer"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","create"]}]})",
-                  alice, false);
+  auto bad = Call(
+      "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+      R"({"metadata":{"name":"cm-writer"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","create"]}]})",
+      alice, false);
   ASSERT_EQ(bad.status, 403) << bad.body;
-  EXPECT_EQ(Body(bad)["message"],
-            "roles.rbac.authorization.k8s.io \"cm-writer\" is forbidden: user \"alice\" (groups=[\"system:authenticated\"]) "
-            "is attempting to grant RBAC permissions not currently held:\n"
-            "{APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"create\"]}");
+  EXPECT_EQ(
+      Body(bad)["message"],
+      "roles.rbac.authorization.k8s.io \"cm-writer\" is forbidden: user \"alice\" (groups=[\"system:authenticated\"]) "
+      "is attempting to grant RBAC permissions not currently held:\n"
+      "{APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"create\"]}");
   auto patch = Call("PATCH", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/cm-reader",
                     R"({"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]})",
                     {{"authorization", kAlice}, {"content-type", "application/merge-patch+json"}}, false);
   EXPECT_EQ(patch.status, 403) << patch.body;
-  auto bind_bad = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-                       R"({"metadata":{"name":"grab"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"admin"},
+  auto bind_bad = Call(
+      "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+      R"({"metadata":{"name":"grab"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"admin"},
                            "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]})",
-                       alice, false);
+      alice, false);
   EXPECT_EQ(bind_bad.status, 403) << bind_bad.body;
-  auto bind_ok = Call("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-                      R"({"metadata":{"name":"share"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm-reader"},
+  auto bind_ok = Call(
+      "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+      R"({"metadata":{"name":"share"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm-reader"},
                           "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"carol"}]})",
-                      alice, false);
+      alice, false);
   EXPECT_EQ(bind_ok.status, 201) << bind_ok.body;
 }
-
 
 // A CRD's custom resources are served once it is established (the CRD controller's verdict, set
 // here by hand), through every served version, and leave when it is gone.
@@ -489,13 +527,17 @@ TEST_F(ApiServerTest, CustomResourcesFollowTheirDefinition) {
   EXPECT_EQ(Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs").status, 404)
       << "not served before it is established";
   json est = Body(created);
-  est["status"]["acceptedNames"] = {{"plural", "crontabs"}, {"singular", "crontab"}, {"kind", "CronTab"},
-                                    {"listKind", "CronTabList"}, {"shortNames", {"ct"}}};
+  est["status"]["acceptedNames"] = {{"plural", "crontabs"},
+                                    {"singular", "crontab"},
+                                    {"kind", "CronTab"},
+                                    {"listKind", "CronTabList"},
+                                    {"shortNames", {"ct"}}};
   est["status"]["conditions"] = {{{"type", "Established"}, {"status", "True"}, {"reason", "InitialNamesAccepted"}}};
   auto st = Call("PUT", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com/status",
                  est.dump());
   ASSERT_EQ(st.status, 200) << st.body;
-  ASSERT_TRUE(wait_for([&] { return Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs").status == 200; }));
+  ASSERT_TRUE(
+      wait_for([&] { return Call("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs").status == 200; }));
 
   // Written through v1beta1, stored at v1, read back in the version asked for.
   auto cr = Call("POST", "/apis/stable.example.com/v1beta1/namespaces/default/crontabs",
@@ -510,8 +552,9 @@ TEST_F(ApiServerTest, CustomResourcesFollowTheirDefinition) {
   ASSERT_EQ(list["items"].size(), 1U);
   EXPECT_EQ(list["items"][0]["apiVersion"], "stable.example.com/v1beta1");
   // v1's schema: validated and pruned.
-  auto bad = Call("POST", "/apis/stable.example.com/v1/namespaces/default/crontabs",
-                  R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"d"},"spec":{"replicas":11}})");
+  auto bad =
+      Call("POST", "/apis/stable.example.com/v1/namespaces/default/crontabs",
+           R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"d"},"spec":{"replicas":11}})");
   EXPECT_EQ(bad.status, 422) << bad.body;
   // /scale at the CRD's paths; Table with its printer columns.
   auto scale = Call("PATCH", "/apis/stable.example.com/v1/namespaces/default/crontabs/c/scale",
@@ -541,8 +584,10 @@ TEST_F(ApiServerTest, CustomResourcesFollowTheirDefinition) {
   EXPECT_EQ(Call("DELETE", "/apis/stable.example.com/v1/namespaces/default/crontabs/c").status, 200);
   auto cur = Body(Call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com"));
   cur["metadata"].erase("finalizers");
-  ASSERT_EQ(Call("PUT", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com",
-                 cur.dump()).status, 200);
+  ASSERT_EQ(
+      Call("PUT", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com", cur.dump())
+          .status,
+      200);
   EXPECT_TRUE(wait_for([&] { return Call("GET", "/apis/stable.example.com/v1/crontabs").status == 404; }));
   (*catalog)->Stop();
 }

@@ -9,6 +9,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "libs/core/json_depth.h"
+
 namespace vkube::resource {
 namespace {
 
@@ -646,6 +648,7 @@ Result<json> ServerSideApply(const json& live, const json& config, std::string_v
 }
 
 Result<json> ParseApplyPatchBody(std::string_view body) {
+  if (JsonNestsDeeperThan(body)) return BadRequestError("json: exceeded max depth");
   json j = json::parse(body, nullptr, false);
   if (!j.is_discarded()) return j;
   try {
