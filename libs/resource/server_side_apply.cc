@@ -28,6 +28,52 @@ const json& MetaField(const json& obj, const char* field) {
   return f == m->end() ? kNull : *f;
 }
 
+// ---- client-side apply handover (kube's lastAppliedManager and lastAppliedUpdater) ----
+
+// Only `kubectl apply --server-side`'s own manager takes over from client-side apply; any other
+// manager opts out, as in kube.
+constexpr std::string_view kKubectlManager = "kubectl";
+constexpr std::string_view kLastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+constexpr std::size_t kTotalAnnotationSizeLimit = 256 * 1024;
+
+const std::string* LastAppliedOf(const json& obj) {
+  const json& annotations = MetaField(obj, "annotations");
+  if (!annotations.is_object()) return nullptr;
+  auto it = annotations.find(kLastAppliedAnnotation);
+  if (it == annotations.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) return nullptr;
+  return &it->get_ref<const std::string&>();
+}
+
+// The fields client-side apply set that still hold the values it set: the server-side apply may
+// take them over without a conflict (the user is moving the same manifest to --server-side).
+FieldSet FieldsStillAsLastApplied(const json& live, const FieldManagedKind& kind) {
+  const std::string* text = LastAppliedOf(live);
+  if (text == nullptr || JsonNestsDeeperThan(*text)) return {};
+  json last = json::parse(*text, nullptr, false);
+  if (!last.is_object() || last.value("apiVersion", "") != kind.api_version) return {};
+  const FieldComparison cmp = CompareObjects(last, live, *kind.schema);
+  return FieldSet::FromObject(last, *kind.schema).Difference(cmp.modified).Difference(cmp.added).Difference(
+      cmp.removed);
+}
+
+// After a server-side apply by kubectl, an object that carries a last-applied-configuration gets
+// the applied config there, so a later client-side `kubectl apply` diffs against what was applied
+// last. Dropped when it would take the annotations over kube's 256 KiB total.
+void UpdateLastApplied(json& obj, const json& config) {
+  json applied = config;
+  if (auto m = applied.find("metadata"); m != applied.end() && m->is_object()) {
+    if (auto a = m->find("annotations"); a != m->end() && a->is_object()) {
+      a->erase(std::string(kLastAppliedAnnotation));
+      if (a->empty()) m->erase("annotations");
+    }
+  }
+  json& annotations = obj["metadata"]["annotations"];
+  annotations[std::string(kLastAppliedAnnotation)] = applied.dump() + "\n";  // Go's json.Encoder ends a line
+  std::size_t total = 0;
+  for (const auto& [k, v] : annotations.items()) total += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
+  if (total > kTotalAnnotationSizeLimit) annotations.erase(std::string(kLastAppliedAnnotation));
+}
+
 // ---- merge ----
 
 json MergeValue(const json* live, const json& config, const FieldSchema& schema, Names& names);
@@ -631,6 +677,13 @@ Result<json> ServerSideApply(const json& live, const json& config, std::string_v
     FieldSet c = e.fields.Intersection(changed);
     if (!c.empty()) conflicts.emplace_back(&e, std::move(c));
   }
+  if (!force && !conflicts.empty() && manager == kKubectlManager) {
+    const FieldSet allowed = FieldsStillAsLastApplied(base, kind);
+    std::erase_if(conflicts, [&](auto& c) {
+      c.second = c.second.Difference(allowed);
+      return c.second.empty();
+    });
+  }
   if (!force && !conflicts.empty()) return ConflictError(conflicts);
   for (auto& e : managed.entries) {
     if (e.SameManager(self)) continue;
@@ -644,6 +697,7 @@ Result<json> ServerSideApply(const json& live, const json& config, std::string_v
   if (!known || !cmp.empty() || mine.time.empty()) mine.time = std::string(now);
   DropEmpty(managed);
   WriteManagedFields(merged, managed);
+  if (manager == kKubectlManager && LastAppliedOf(base) != nullptr) UpdateLastApplied(merged, config);
   return merged;
 }
 

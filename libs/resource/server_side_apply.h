@@ -74,7 +74,10 @@ void UpdateManagedFields(const nlohmann::json& old_obj, nlohmann::json& new_obj,
 // managedFields, or a 409 Conflict naming the other managers' fields it would change
 // (`Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1:
 // .spec.replicas`, one FieldManagerConflict cause per field) unless `force`; 400 for a config of
-// another apiVersion/kind or one that sets managedFields.
+// another apiVersion/kind or one that sets managedFields. As kube, the manager "kubectl"
+// (`kubectl apply --server-side`) takes over without conflict the fields of an object's
+// last-applied-configuration that still hold its values, and rewrites that annotation to the
+// applied config, so client-side and server-side apply can follow each other.
 Result<nlohmann::json> ServerSideApply(const nlohmann::json& live, const nlohmann::json& config,
                                        std::string_view manager, bool force, std::string_view subresource,
                                        const FieldManagedKind& kind, std::string_view now);

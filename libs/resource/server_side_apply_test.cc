@@ -230,6 +230,44 @@ TEST(ServerSideApplyTest, ForceTakesOwnership) {
   EXPECT_TRUE(Owns(*res, "kubectl-create", kImage)) << "unchanged fields stay shared";
 }
 
+// `kubectl apply` then `kubectl apply --server-side` of the next version of the same manifest:
+// kube's lastAppliedManager lets kubectl take over what the last-applied-configuration still
+// holds, and its lastAppliedUpdater keeps that annotation current for a later client-side apply.
+TEST(ServerSideApplyTest, KubectlTakesOverFromClientSideApplyWhatLastAppliedStillHolds) {
+  const std::string annotation = "kubectl.kubernetes.io/last-applied-configuration";
+  json manifest = Deployment(2);
+  json live = manifest;
+  live["metadata"]["annotations"][annotation] = manifest.dump() + "\n";
+  live = Created(live, "kubectl-client-side-apply");
+
+  json next = Deployment(3, "nginx:1.26");
+  auto res = ServerSideApply(live, next, "kubectl", false, "", DeploymentKind(), kT2);
+  ASSERT_TRUE(res.ok()) << res.error().message;
+  EXPECT_EQ((*res)["spec"]["replicas"], 3);
+  EXPECT_TRUE(Owns(*res, "kubectl", kReplicas));
+  EXPECT_FALSE(Owns(*res, "kubectl-client-side-apply", kReplicas));
+  EXPECT_EQ(json::parse((*res)["metadata"]["annotations"][annotation].get<std::string>()), next);
+
+  // Only kubectl's own manager, as in kube.
+  EXPECT_EQ(ServerSideApply(live, next, "helm", false, "", DeploymentKind(), kT2).error().code, ErrorCode::kConflict);
+
+  // A field changed since (here by an edit) no longer holds the last-applied value: it conflicts.
+  json edited = live;
+  edited["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:9";
+  UpdateManagedFields(live, edited, "kubectl-edit", "", DeploymentKind(), kT2);
+  auto conflict = ServerSideApply(edited, next, "kubectl", false, "", DeploymentKind(), kT2);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().message,
+            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: "
+            ".spec.template.spec.containers[name=\"nginx\"].image");
+
+  // An object without the annotation gets none.
+  auto plain = ServerSideApply(Created(Deployment(2), "kubectl-create"), Deployment(2), "kubectl", false, "",
+                               DeploymentKind(), kT2);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)["metadata"].contains("annotations"));
+}
+
 TEST(ServerSideApplyTest, FieldsNoLongerAppliedAreRemovedUnlessOthersOwnThem) {
   json config = Deployment(2);
   config["metadata"]["labels"] = {{"a", "1"}, {"b", "2"}};

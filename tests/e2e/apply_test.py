@@ -257,6 +257,33 @@ class ServerSideApply(ServerTestCase):
         self.assertEqual(self.entry(entries, "kubectl", "Apply")["fieldsV1"], {"f:spec": {"f:size": {}}})
 
 
+    def test_10_client_side_then_server_side_then_client_side(self):
+        def manifest(replicas, image, labels=None):
+            d = deployment(replicas=replicas, image=image, labels=labels)
+            d["metadata"]["name"] = "handover"
+            return d
+        annotation = "kubectl.kubernetes.io/last-applied-configuration"
+        self.kubectl("apply", "-f", self.write("h1.json", manifest(2, "nginx:1.25")))
+        # The same manifest, changed, moved to --server-side: no conflict with the client-side
+        # apply's fields that still hold what it applied (kube's lastAppliedManager).
+        v2 = manifest(3, "nginx:1.26", labels={"tier": "front"})
+        p = self.kubectl("apply", "--server-side", "-f", self.write("h2.json", v2))
+        self.assertIn("deployment.apps/handover serverside-applied", p.stdout)
+        obj, entries = self.managed("deployment", "handover")
+        self.assertEqual(obj["spec"]["replicas"], 3)
+        self.assertEqual(obj["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.26")
+        self.assertIn("f:replicas", self.entry(entries, "kubectl", "Apply")["fieldsV1"]["f:spec"])
+        csa = self.entry(entries, "kubectl-client-side-apply")
+        self.assertTrue(csa is None or "f:replicas" not in csa["fieldsV1"].get("f:spec", {}), entries)
+        # ... and the annotation now holds what was applied (kube's lastAppliedUpdater) ...
+        self.assertEqual(json.loads(obj["metadata"]["annotations"][annotation])["metadata"]["labels"],
+                         {"app": "web", "tier": "front"})
+        # ... so a client-side apply that drops the label removes it (three-way against it).
+        self.kubectl("apply", "-f", self.write("h3.json", manifest(3, "nginx:1.26")))
+        obj, _ = self.managed("deployment", "handover")
+        self.assertEqual(obj["metadata"]["labels"], {"app": "web"})
+
+
 if __name__ == "__main__":
     import harness
     harness.main()
