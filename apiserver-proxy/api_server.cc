@@ -427,7 +427,11 @@ class ApiServer::Impl {
       auto include = ParseIncludeObject(c.query.Get("includeObject"));
       auto now = std::chrono::system_clock::now();
       json rows = json::array();
-      for (const auto& o : res->items) rows.push_back(TableRow(c.kind, json::parse(o->json), include, now));
+      for (const auto& o : res->items) {
+        json obj = json::parse(o->json);
+        if (IsConvertedOnRead(c.kind)) obj["apiVersion"] = c.kind.info.GroupVersion();  // includeObject=Object
+        rows.push_back(TableRow(c.kind, obj, include, now));
+      }
       return JsonResponse(
           200, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows), rv, cont, res->remaining).dump());
     }
@@ -678,6 +682,7 @@ class ApiServer::Impl {
       auto t = PatchTypeOf(c.req.header("content-type"));
       if (!t) co_return t.take_error();
       type = *t;
+      if (type == PatchType::kApply) co_return co_await ScaleApply(c);
     }
     auto body = ParseBody(c.req.body);
     if (!body) co_return body.take_error();
@@ -700,6 +705,54 @@ class ApiServer::Impl {
     registry::WriteOptions scale_opts = WriteOpts(c);  // managedFields: subresource "scale"
     auto res = co_await Blocking(
         [&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, scale_opts); });
+    if (!res) co_return res.take_error();
+    co_return JsonResponse(200, registry::ToScale(c.kind, json::parse((*res)->json)).dump());
+  }
+
+  // Server-side apply of an autoscaling/v1 Scale. As kube's ScaleHandler maps a Scale's
+  // managedFields onto its parent, the applier comes to own the parent's replicas field (at the
+  // kind's scale path) in an Apply entry of subresource "scale", and conflicts with its owners.
+  asio::awaitable<Result<http::Response>> ScaleApply(Ctx& c) {
+    if (auto v = ValidateFieldManager(c.query.Get("fieldManager"), "PatchOptions", c.query.Has("force"),
+                                      PatchType::kApply);
+        !v) {
+      co_return v.take_error();
+    }
+    auto config = resource::ParseApplyPatchBody(c.req.body);
+    if (!config) co_return config.take_error();
+    if (!config->is_object()) co_return resource::BadRequest("error decoding YAML: the apply patch must be an object");
+    const std::string version = resource::jsonx::Str(*config, "apiVersion");
+    if (version != "autoscaling/v1") {
+      co_return resource::BadRequest("Incorrect version specified in apply patch. Specified patch version: " + version +
+                                     ", expected: autoscaling/v1");
+    }
+    if (config->contains("kind") && (*config)["kind"] != "Scale") {
+      co_return resource::BadRequest("the kind of the apply patch (" + resource::jsonx::Str(*config, "kind") +
+                                     ") does not match the expected kind (Scale)");
+    }
+    const std::string manager(c.query.Get("fieldManager"));
+    const bool force = c.query.Get("force") == "true";
+    const resource::FieldManagedKind managed = resource::ManagedKindOf(c.kind);
+    const bool sets_replicas = !resource::jsonx::At(*config, "spec.replicas").is_null();
+    auto mutate = [&](const json& cur) -> Result<json> {
+      json scale = registry::ToScale(c.kind, cur);
+      if (sets_replicas) scale["spec"]["replicas"] = (*config)["spec"]["replicas"];
+      if (auto valid = registry::ApplyScale(c.kind, cur, scale); !valid) return valid;
+      json parent = {{"apiVersion", managed.api_version},
+                     {"kind", c.kind.info.kind},
+                     {"metadata", {{"name", c.info.name}}}};
+      if (sets_replicas) {
+        auto with_replicas = registry::ApplyScale(c.kind, parent, scale);
+        if (!with_replicas) return with_replicas;
+        parent = std::move(*with_replicas);
+      }
+      return resource::ServerSideApply(cur, parent, manager, force, "scale", managed,
+                                       FormatRfc3339(std::chrono::system_clock::now()));
+    };
+    registry::WriteOptions opts = WriteOpts(c);
+    opts.managed_fields_set = true;
+    auto res =
+        co_await Blocking([&] { return objects_->GuaranteedUpdate(c.kind, c.info.ns, c.info.name, mutate, opts); });
     if (!res) co_return res.take_error();
     co_return JsonResponse(200, registry::ToScale(c.kind, json::parse((*res)->json)).dump());
   }
@@ -1334,8 +1387,11 @@ class ApiServer::Impl {
 
   // Custom resources are stored at their storage version; another served version differs only in
   // apiVersion (conversion "None"). Everything else: the stored bytes themselves, no copy.
+  static bool IsConvertedOnRead(const Kind& kind) {
+    return !kind.info.storage_version.empty() && kind.info.storage_version != kind.info.version;
+  }
   static const std::string& AsServed(const Kind& kind, const std::string& stored, std::string& scratch) {
-    if (kind.info.storage_version.empty() || kind.info.storage_version == kind.info.version) return stored;
+    if (!IsConvertedOnRead(kind)) return stored;
     json obj = json::parse(stored, nullptr, false);
     if (!obj.is_object()) return stored;
     obj["apiVersion"] = kind.info.GroupVersion();

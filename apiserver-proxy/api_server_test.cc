@@ -275,6 +275,51 @@ TEST_F(ApiServerTest, ServerSideApplyAndManagedFields) {
   EXPECT_EQ(bad_force.status, 422);
 }
 
+// An apply of a Scale owns the parent's replicas under subresource "scale" and conflicts with the
+// parent's other owners of that field, as kube's ScaleHandler does.
+TEST_F(ApiServerTest, ServerSideApplyOnScale) {
+  const std::string deploy = R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{
+      "replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+      "spec":{"containers":[{"name":"c","image":"nginx"}]}}}})";
+  ASSERT_EQ(Call("POST", "/apis/apps/v1/namespaces/default/deployments?fieldManager=creator", deploy).status, 201);
+  const std::string scale = "/apis/apps/v1/namespaces/default/deployments/web/scale";
+  const std::string five = R"({"apiVersion":"autoscaling/v1","kind":"Scale","spec":{"replicas":5}})";
+  const std::vector<http::Header> apply = {{"content-type", "application/apply-patch+yaml"}};
+  auto conflict = Call("PATCH", scale + "?fieldManager=scaler", five, apply);
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(Body(conflict)["message"],
+            "Apply failed with 1 conflict: conflict with \"creator\" using apps/v1: .spec.replicas");
+  auto applied = Call("PATCH", scale + "?fieldManager=scaler&force=true", five, apply);
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  EXPECT_EQ(Body(applied)["kind"], "Scale");
+  EXPECT_EQ(Body(applied)["spec"]["replicas"], 5);
+  json obj = Body(Call("GET", "/apis/apps/v1/namespaces/default/deployments/web"));
+  EXPECT_EQ(obj["spec"]["replicas"], 5);
+  bool found = false;
+  for (const auto& e : obj["metadata"]["managedFields"]) {
+    if (e["manager"] != "scaler") continue;
+    found = true;
+    EXPECT_EQ(e["operation"], "Apply");
+    EXPECT_EQ(e["subresource"], "scale");
+    EXPECT_EQ(e["apiVersion"], "apps/v1");
+    EXPECT_EQ(e["fieldsV1"], json::parse(R"({"f:spec":{"f:replicas":{}}})"));
+  }
+  EXPECT_TRUE(found) << obj["metadata"]["managedFields"].dump();
+  // The same manager re-applying needs no force; a bad Scale is refused as kube words it.
+  EXPECT_EQ(Call("PATCH", scale + "?fieldManager=scaler",
+                 R"({"apiVersion":"autoscaling/v1","kind":"Scale","spec":{"replicas":1}})", apply)
+                .status,
+            200);
+  EXPECT_EQ(Body(Call("PATCH", scale + "?fieldManager=scaler", R"({"apiVersion":"apps/v1","kind":"Scale"})", apply))
+                ["message"],
+            "Incorrect version specified in apply patch. Specified patch version: apps/v1, expected: autoscaling/v1");
+  EXPECT_EQ(Call("PATCH", scale + "?fieldManager=scaler",
+                 R"({"apiVersion":"autoscaling/v1","kind":"Scale","spec":{"replicas":-1}})", apply)
+                .status,
+            422);
+  EXPECT_EQ(Call("PATCH", scale, five, apply).status, 422);  // fieldManager is required
+}
+
 TEST(ApiServerLimitsTest, OverInflightLimitIs429WithRetryAfter) {
   char tmpl[] = "/tmp/vkube-api-XXXXXX";
   std::string dir = mkdtemp(tmpl);

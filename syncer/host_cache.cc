@@ -31,17 +31,17 @@ void HostCache::Observe(const std::string& resource, kube::ResourceRef ref) {
 
 void HostCache::Add(const std::string& resource, kube::ReflectorOptions opts, bool required, bool kept) {
   kube::ReflectorHandlers h;
-  h.on_add = [this, resource, kept](const json& obj) {
+  h.on_add = [this, resource, kept](const kube::SharedObject& obj) {
     if (kept) Put(resource, obj);
-    if (on_change_) on_change_(resource, nullptr, &obj);
+    if (on_change_) on_change_(resource, nullptr, obj.get());
   };
-  h.on_update = [this, resource, kept](const json& old_obj, const json& obj) {
+  h.on_update = [this, resource, kept](const kube::SharedObject& old_obj, const kube::SharedObject& obj) {
     if (kept) Put(resource, obj);
-    if (on_change_) on_change_(resource, &old_obj, &obj);
+    if (on_change_) on_change_(resource, old_obj.get(), obj.get());
   };
-  h.on_delete = [this, resource, kept](const json& last) {
-    if (kept) Erase(resource, last);
-    if (on_change_) on_change_(resource, &last, nullptr);
+  h.on_delete = [this, resource, kept](const kube::SharedObject& last) {
+    if (kept) Erase(resource, *last);
+    if (on_change_) on_change_(resource, last.get(), nullptr);
   };
   auto reflector = std::make_unique<kube::Reflector>(host_, executor_, std::move(opts), std::move(h));
   std::lock_guard lock(mu_);
@@ -72,17 +72,17 @@ bool HostCache::Synced() const {
   return true;
 }
 
-std::optional<json> HostCache::Get(const std::string& resource, const std::string& name) const {
+kube::SharedObject HostCache::Get(const std::string& resource, const std::string& name) const {
   std::lock_guard lock(mu_);
   auto c = collections_.find(resource);
-  if (c == collections_.end()) return std::nullopt;
+  if (c == collections_.end()) return nullptr;
   auto it = c->second.objects.find(name);
-  if (it == c->second.objects.end()) return std::nullopt;
+  if (it == c->second.objects.end()) return nullptr;
   return it->second;
 }
 
-std::vector<json> HostCache::List(const std::string& resource) const {
-  std::vector<json> out;
+std::vector<kube::SharedObject> HostCache::List(const std::string& resource) const {
+  std::vector<kube::SharedObject> out;
   std::lock_guard lock(mu_);
   auto c = collections_.find(resource);
   if (c == collections_.end()) return out;
@@ -97,9 +97,9 @@ std::size_t HostCache::Size(const std::string& resource) const {
   return c == collections_.end() ? 0 : c->second.objects.size();
 }
 
-void HostCache::Put(const std::string& resource, const json& obj) {
+void HostCache::Put(const std::string& resource, const kube::SharedObject& obj) {
   std::lock_guard lock(mu_);
-  collections_[resource].objects[NameOf(obj)] = obj;
+  collections_[resource].objects[NameOf(*obj)] = obj;
 }
 
 void HostCache::Erase(const std::string& resource, const json& obj) {

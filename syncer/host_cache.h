@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,19 +37,20 @@ class HostCache {
   // Every followed resource has delivered a complete list.
   bool Synced() const;
 
-  std::optional<nlohmann::json> Get(const std::string& resource, const std::string& name) const;
-  std::vector<nlohmann::json> List(const std::string& resource) const;
+  // The object as the reflector delivered it (immutable, shared: no copy); null when absent.
+  kube::SharedObject Get(const std::string& resource, const std::string& name) const;
+  std::vector<kube::SharedObject> List(const std::string& resource) const;
   std::size_t Size(const std::string& resource) const;
 
  private:
   struct Collection {
     std::unique_ptr<kube::Reflector> reflector;
-    std::map<std::string, nlohmann::json> objects;  // by metadata.name
+    std::map<std::string, kube::SharedObject> objects;  // by metadata.name
     bool required = true;
     bool kept = true;
   };
   void Add(const std::string& resource, kube::ReflectorOptions opts, bool required, bool kept);
-  void Put(const std::string& resource, const nlohmann::json& obj);
+  void Put(const std::string& resource, const kube::SharedObject& obj);
   void Erase(const std::string& resource, const nlohmann::json& obj);
 
   kube::KubeClient& host_;

@@ -33,7 +33,7 @@ void EnqueueHostChange(SyncContext& ctx, const std::string& resource, std::strin
 void AppendHostKeys(const SyncContext& ctx, const std::string& resource, std::string_view kind,
                     std::vector<std::string>& keys) {
   for (const auto& h : ctx.cache->List(resource)) {
-    if (auto ref = VirtualRefOf(h, ctx.tenant); ref && ref->kind == kind) {
+    if (auto ref = VirtualRefOf(*h, ctx.tenant); ref && ref->kind == kind) {
       keys.push_back(SyncKey(resource, ref->ns, ref->name));
     }
   }

@@ -68,12 +68,14 @@ Outcome HorizontalController::Reconcile(const std::string& key) {
 
   const store::JsonPtr target_view = View(target);  // keeps the shared parse alive
   const Json& t = *target_view;
-  const std::int64_t current = jsonx::Int(t, "spec.replicas", 1);
+  // Through the kind's Scale view: a custom resource keeps its replicas at its CRD's scale paths.
+  const Json scale_view = registry::ToScale(*kind, t);
+  const std::int64_t current = jsonx::Int(scale_view, "spec.replicas", 1);
   const std::int64_t min = jsonx::Int(hpa, "spec.minReplicas", 1);
   const std::int64_t max = jsonx::Int(hpa, "spec.maxReplicas", 1);
   std::int64_t desired = current;
   bool rescale = false;
-  next["currentReplicas"] = jsonx::Int(t, "status.replicas", 0);
+  next["currentReplicas"] = jsonx::Int(scale_view, "status.replicas", 0);
   if (current == 0 && min != 0) {
     desired = 0;
     SetCondition(next, "ScalingActive", "False", "ScalingDisabled",

@@ -119,7 +119,7 @@ asio::awaitable<Status> Reflector::ListAndReplace() {
   lo.label_selector = options_.label_selector;
   lo.field_selector = options_.field_selector;
   lo.limit = options_.page_size;
-  std::map<std::string, json> fresh;
+  std::map<std::string, SharedObject> fresh;
   for (;;) {
     auto page = co_await client_.List(options_.resource, lo);
     if (!page) {
@@ -134,7 +134,7 @@ asio::awaitable<Status> Reflector::ListAndReplace() {
     }
     for (auto& item : page->items) {
       std::string key = KeyOf(item);
-      fresh[std::move(key)] = std::move(item);
+      fresh[std::move(key)] = std::make_shared<const json>(std::move(item));
     }
     if (page->continue_token.empty()) {
       Replace(std::move(fresh), std::move(page->resource_version));
@@ -144,7 +144,7 @@ asio::awaitable<Status> Reflector::ListAndReplace() {
   }
 }
 
-void Reflector::Replace(std::map<std::string, json> fresh, std::string resource_version) {
+void Reflector::Replace(std::map<std::string, SharedObject> fresh, std::string resource_version) {
   {
     // Counted before the handlers run: whoever observes their effects also sees the list counted.
     std::lock_guard lock(stats_mu_);
@@ -155,8 +155,8 @@ void Reflector::Replace(std::map<std::string, json> fresh, std::string resource_
     auto it = known_.find(key);
     if (it == known_.end()) {
       if (handlers_.on_add) handlers_.on_add(obj);
-    } else if (Meta(it->second, "resourceVersion") != Meta(obj, "resourceVersion") ||
-               Meta(it->second, "uid") != Meta(obj, "uid")) {
+    } else if (Meta(*it->second, "resourceVersion") != Meta(*obj, "resourceVersion") ||
+               Meta(*it->second, "uid") != Meta(*obj, "uid")) {
       if (handlers_.on_update) handlers_.on_update(it->second, obj);
     }
   }
@@ -201,8 +201,8 @@ asio::awaitable<Status> Reflector::WatchOnce(Backoff& backoff) {
   }
 }
 
-void Reflector::Apply(WatchEventType type, json object) {
-  std::string rv = Meta(object, "resourceVersion");
+void Reflector::Apply(WatchEventType type, json event_object) {
+  std::string rv = Meta(event_object, "resourceVersion");
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.events;
@@ -212,17 +212,18 @@ void Reflector::Apply(WatchEventType type, json object) {
     SetResourceVersion(std::move(rv));
     return;
   }
-  std::string key = KeyOf(object);
+  std::string key = KeyOf(event_object);
+  const SharedObject object = std::make_shared<const json>(std::move(event_object));
   auto it = known_.find(key);
   if (type == WatchEventType::kDeleted) {
     if (it != known_.end()) known_.erase(it);
     if (handlers_.on_delete) handlers_.on_delete(object);
   } else if (it == known_.end()) {
     if (handlers_.on_add) handlers_.on_add(object);
-    known_.emplace(std::move(key), std::move(object));
+    known_.emplace(std::move(key), object);
   } else {
     if (handlers_.on_update) handlers_.on_update(it->second, object);
-    it->second = std::move(object);
+    it->second = object;
   }
   SetResourceVersion(std::move(rv));
   std::lock_guard lock(stats_mu_);

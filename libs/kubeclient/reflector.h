@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,10 +33,14 @@ struct ReflectorOptions {
   BackoffOptions backoff;
 };
 
+// Objects are delivered immutable and shared: a consumer's cache keeps the very object the
+// reflector knows (one copy per host object, none per event or read).
+using SharedObject = std::shared_ptr<const nlohmann::json>;
+
 struct ReflectorHandlers {
-  std::function<void(const nlohmann::json& object)> on_add;
-  std::function<void(const nlohmann::json& old_object, const nlohmann::json& object)> on_update;
-  std::function<void(const nlohmann::json& last_known)> on_delete;
+  std::function<void(const SharedObject& object)> on_add;
+  std::function<void(const SharedObject& old_object, const SharedObject& object)> on_update;
+  std::function<void(const SharedObject& last_known)> on_delete;
   std::function<void()> on_synced;  // a complete (re)list has been delivered
 };
 
@@ -72,7 +77,7 @@ class Reflector {
   boost::asio::awaitable<Status> ListAndReplace();
   // Ok when the server ended the watch normally.
   boost::asio::awaitable<Status> WatchOnce(Backoff& backoff);
-  void Replace(std::map<std::string, nlohmann::json> fresh, std::string resource_version);
+  void Replace(std::map<std::string, SharedObject> fresh, std::string resource_version);
   void Apply(WatchEventType type, nlohmann::json object);
   void SetResourceVersion(std::string rv);
 
@@ -85,7 +90,7 @@ class Reflector {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   // loop-only state
-  std::map<std::string, nlohmann::json> known_;  // "namespace/name" → last delivered state
+  std::map<std::string, SharedObject> known_;  // "namespace/name" → last delivered state
   std::string resource_version_;
   mutable std::mutex stats_mu_;
   ReflectorStats stats_;

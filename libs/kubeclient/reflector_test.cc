@@ -41,7 +41,8 @@ class Mirror {
  public:
   ReflectorHandlers Handlers() {
     ReflectorHandlers h;
-    h.on_add = [this](const json& o) {
+    h.on_add = [this](const SharedObject& p) {
+      const json& o = *p;
       Gate();
       std::lock_guard lock(mu_);
       ++adds;
@@ -49,14 +50,17 @@ class Mirror {
       state_[Name(o)] = Rv(o);
       cv_.notify_all();
     };
-    h.on_update = [this](const json& old_obj, const json& o) {
+    h.on_update = [this](const SharedObject& old_p, const SharedObject& p) {
+      const json& old_obj = *old_p;
+      const json& o = *p;
       std::lock_guard lock(mu_);
       ++updates;
       if (state_.count(Name(old_obj)) == 0) ++unknown_updates;
       state_[Name(o)] = Rv(o);
       cv_.notify_all();
     };
-    h.on_delete = [this](const json& o) {
+    h.on_delete = [this](const SharedObject& p) {
+      const json& o = *p;
       std::lock_guard lock(mu_);
       ++deletes;
       deleted_.push_back(Name(o));

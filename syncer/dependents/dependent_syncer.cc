@@ -106,7 +106,7 @@ asio::awaitable<Status> DependentSyncer::Ensure(std::string ns, std::string name
 asio::awaitable<Status> DependentSyncer::Converge(std::string ns, std::string name, bool referenced) {
   const std::string host_name = translate::HostName(name, ns, ctx_.tenant);
   const kube::ResourceRef ref = kube::ResourceRef::Core(resource_, ctx_.host_namespace);
-  std::optional<json> host = ctx_.cache->Get(resource_, host_name);
+  const kube::SharedObject host = ctx_.cache->Get(resource_, host_name);
   if (host && !OwnedBy(*host, ctx_.tenant, ns, name)) co_return Status{};  // another object's name
   store::ObjectPtr vobj = ctx_.virt.informer->Get(resource_, ns, name);
   if (vobj == nullptr || !referenced) {

@@ -33,7 +33,7 @@ std::vector<std::string> EndpointsSyncer::AllKeys() { return OwnAndHostKeys(ctx_
 asio::awaitable<SyncOutcome> EndpointsSyncer::Reconcile(std::string ns, std::string name) {
   const std::string host_name = translate::HostName(name, ns, ctx_.tenant);
   const kube::ResourceRef ref = kube::ResourceRef::Core(resource_, ctx_.host_namespace);
-  std::optional<json> host = ctx_.cache->Get(resource_, host_name);
+  const kube::SharedObject host = ctx_.cache->Get(resource_, host_name);
   // Host Endpoints that are not our copy (the host controller's, for a Service with a selector)
   // are never touched.
   const bool ours = host && OwnedBy(*host, ctx_.tenant, ns, name);

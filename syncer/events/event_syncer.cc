@@ -16,7 +16,7 @@ void EventSyncer::OnHostChange(const std::string& host_resource, const json*, co
   if (host_resource != resource_ || obj == nullptr) return;  // a host event's expiry is the host's affair
   if (Str(*obj, "involvedObject.kind") != "Pod") return;
   const std::string host_pod = Str(*obj, "involvedObject.name");
-  std::optional<json> hpod = ctx_.cache->Get("pods", host_pod);
+  const kube::SharedObject hpod = ctx_.cache->Get("pods", host_pod);
   if (!hpod) return;  // not one of this tenant's pods (or gone already)
   auto ref = VirtualRefOf(*hpod, ctx_.tenant);
   if (!ref) return;

@@ -66,7 +66,7 @@ std::vector<std::string> NodeSyncer::AllKeys() {
   std::vector<std::string> keys;
   for (const auto& n : ctx_.virt.informer->List("nodes")) keys.push_back(SyncKey(resource_, "", n->key.name));
   for (const auto& p : ctx_.cache->List("pods")) {
-    const std::string node = Str(p, "spec.nodeName");
+    const std::string node = Str(*p, "spec.nodeName");
     if (!node.empty()) keys.push_back(SyncKey(resource_, "", node));
   }
   return keys;
@@ -132,9 +132,9 @@ asio::awaitable<SyncOutcome> NodeSyncer::Reconcile(std::string, std::string name
     auto res = ctx_.virt.objects->Delete(*nodes, "", name, opts);
     co_return (res || res.error().code == ErrorCode::kNotFound) ? SyncOutcome::kDone : SyncOutcome::kRetry;
   }
-  std::optional<json> host_node;
+  kube::SharedObject host_node;
   if (host_nodes_followed_) host_node = ctx_.cache->Get("nodes", name);
-  json desired = VirtualNode(name, host_node ? &*host_node : nullptr, host_ip);
+  json desired = VirtualNode(name, host_node.get(), host_ip);
   if (current == nullptr) {
     auto res = ctx_.virt.objects->Create(*nodes, "", desired);
     co_return (res || res.error().code == ErrorCode::kAlreadyExists) ? SyncOutcome::kDone : SyncOutcome::kRetry;

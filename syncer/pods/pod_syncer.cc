@@ -43,7 +43,7 @@ std::vector<std::string> PodSyncer::AllKeys() {
   for (const auto& p : ctx_.virt.informer->List("pods")) keys.push_back(SyncKey(resource_, p->key.ns, p->key.name));
   for (const char* r : {"pods", "secrets"}) {
     for (const auto& h : ctx_.cache->List(r)) {
-      if (auto ref = VirtualRefOf(h, ctx_.tenant); ref && ref->kind == "Pod")
+      if (auto ref = VirtualRefOf(*h, ctx_.tenant); ref && ref->kind == "Pod")
         keys.push_back(SyncKey(resource_, ref->ns, ref->name));
     }
   }
@@ -52,7 +52,7 @@ std::vector<std::string> PodSyncer::AllKeys() {
 
 asio::awaitable<SyncOutcome> PodSyncer::Reconcile(std::string ns, std::string name) {
   const std::string host_name = translate::HostName(name, ns, ctx_.tenant);
-  std::optional<json> hpod = ctx_.cache->Get("pods", host_name);
+  const kube::SharedObject hpod = ctx_.cache->Get("pods", host_name);
   if (hpod) {
     auto ref = VirtualRefOf(*hpod, ctx_.tenant);
     if (!ref || ref->kind != "Pod" || ref->ns != ns || ref->name != name) {

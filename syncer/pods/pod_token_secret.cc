@@ -40,7 +40,7 @@ asio::awaitable<SyncOutcome> PodTokenSecret::Ensure(const json& vpod) {
     if (ctx_.enqueue_after)
       ctx_.enqueue_after(key, std::clamp<std::chrono::milliseconds>(delay, std::chrono::seconds(1), kMaxRecheck));
   };
-  std::optional<json> existing = ctx_.cache->Get("secrets", secret_name);
+  const kube::SharedObject existing = ctx_.cache->Get("secrets", secret_name);
   if (existing && AnnotationOf(*existing, translate::kUidAnnotation) == vuid) {
     auto refresh = ParseRfc3339(AnnotationOf(*existing, kRefreshAnnotation));
     if (refresh && now < *refresh) {
@@ -105,7 +105,7 @@ asio::awaitable<SyncOutcome> PodTokenSecret::Ensure(const json& vpod) {
 
 asio::awaitable<SyncOutcome> PodTokenSecret::Remove(const std::string& host_pod_name) {
   const std::string secret_name = translate::TokenSecretName(host_pod_name);
-  std::optional<json> existing = ctx_.cache->Get("secrets", secret_name);
+  const kube::SharedObject existing = ctx_.cache->Get("secrets", secret_name);
   if (!existing) co_return SyncOutcome::kDone;
   const std::string resource = "secrets";
   co_return co_await DeleteHostCopy(ctx_, resource, *existing);

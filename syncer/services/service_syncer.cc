@@ -58,7 +58,7 @@ asio::awaitable<SyncOutcome> ServiceSyncer::Reconcile(std::string ns, std::strin
 asio::awaitable<SyncOutcome> ServiceSyncer::Converge(const std::string& ns, const std::string& name, const json* vsvc) {
   const std::string host_name = translate::HostName(name, ns, ctx_.tenant);
   const kube::ResourceRef ref = kube::ResourceRef::Core(resource_, ctx_.host_namespace);
-  std::optional<json> host = ctx_.cache->Get(resource_, host_name);
+  const kube::SharedObject host = ctx_.cache->Get(resource_, host_name);
   if (host && !OwnedBy(*host, ctx_.tenant, ns, name)) co_return SyncOutcome::kDone;  // another object's name
   if (vsvc == nullptr || !Str(*vsvc, "metadata.deletionTimestamp").empty()) {
     if (!host) co_return SyncOutcome::kDone;

@@ -284,6 +284,28 @@ class ServerSideApply(ServerTestCase):
         self.assertEqual(obj["metadata"]["labels"], {"app": "web"})
 
 
+    def test_11_apply_on_the_scale_subresource(self):
+        d = deployment(replicas=2)
+        d["metadata"]["name"] = "scaled"
+        self.kubectl("apply", "--server-side", "-f", self.write("s1.json", d))
+        url = f"/apis/apps/v1/namespaces/{NS}/deployments/scaled/scale"
+        scale = b'{"apiVersion":"autoscaling/v1","kind":"Scale","spec":{"replicas":4}}'
+        code, body = self.server.curl(url + "?fieldManager=autoscaler", method="PATCH", data=scale,
+                                      headers=["Content-Type: application/apply-patch+yaml"])
+        self.assertEqual(code, 409, body)
+        self.assertEqual(json.loads(body)["message"],
+                         'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas')
+        code, body = self.server.curl(url + "?fieldManager=autoscaler&force=true", method="PATCH", data=scale,
+                                      headers=["Content-Type: application/apply-patch+yaml"])
+        self.assertEqual(code, 200, body)
+        self.assertEqual((json.loads(body)["kind"], json.loads(body)["spec"]), ("Scale", {"replicas": 4}))
+        obj, entries = self.managed("deployment", "scaled")
+        self.assertEqual(obj["spec"]["replicas"], 4)
+        e = self.entry(entries, "autoscaler", "Apply")
+        self.assertEqual((e["subresource"], e["fieldsV1"]), ("scale", {"f:spec": {"f:replicas": {}}}))
+        self.assertNotIn("f:replicas", self.entry(entries, "kubectl", "Apply")["fieldsV1"]["f:spec"])
+
+
 if __name__ == "__main__":
     import harness
     harness.main()

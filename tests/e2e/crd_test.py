@@ -370,6 +370,12 @@ class CustomResourceDefinitions(ServerTestCase):
         self.assertEqual((lst["kind"], lst["apiVersion"]), ("CronTabList", f"{GROUP}/v1beta1"))
         self.assertEqual(sorted((i["apiVersion"], i["metadata"]["name"]) for i in lst["items"]),
                          [(f"{GROUP}/v1beta1", "both"), (f"{GROUP}/v1beta1", "older")])
+        # A Table with the objects in it (as `kubectl get -o wide` asks for) carries them as served.
+        code, body = self.server.curl(f"/apis/{GROUP}/v1beta1/namespaces/{ns}/crontabs?includeObject=Object",
+                                      headers=["Accept: application/json;as=Table;v=v1;g=meta.k8s.io"])
+        self.assertEqual(code, 200, body)
+        self.assertEqual(sorted(r["object"]["apiVersion"] for r in json.loads(body)["rows"]),
+                         [f"{GROUP}/v1beta1"] * 2)
 
     def test_06_generation_follows_spec_changes_only(self):
         self.ensure_crd()
