@@ -21,11 +21,13 @@
 #include "libs/kubeclient/tls_client_context.h"
 #include "libs/kubeclient/token_source.h"
 #include "libs/net/io_pool.h"
+#include "libs/net/task_group.h"
 #include "libs/pki/credentials.h"
 #include "libs/pki/kubeconfig.h"
 #include "libs/store/etcd_backend.h"
 #include "libs/store/sqlite_database.h"
 #include "src/options.h"
+#include "syncer/kubeconfig_secret.h"
 #include "syncer/pods/host_pod_streams.h"
 #include "syncer/syncer.h"
 #include "syncer/tenant_cleanup.h"
@@ -45,7 +47,8 @@ int Fail(const std::string& what, const Error& e) {
 // --pod-api-address for one tenant: "{tenant}" becomes its name (SNI routing: TENANT.DOMAIN).
 std::string PodApiHost(std::string pattern, const std::string& tenant) {
   constexpr std::string_view kPlaceholder = "{tenant}";
-  for (auto at = pattern.find(kPlaceholder); at != std::string::npos; at = pattern.find(kPlaceholder, at + tenant.size())) {
+  for (auto at = pattern.find(kPlaceholder); at != std::string::npos;
+       at = pattern.find(kPlaceholder, at + tenant.size())) {
     pattern.replace(at, kPlaceholder.size(), tenant);
   }
   return pattern;
@@ -92,8 +95,8 @@ Result<std::shared_ptr<store::Backend>> OpenBackend(const ServeOptions& o) {
 int Serve(const ServeOptions& o) {
   // Few malloc arenas: per-thread arenas multiply idle RSS for a server whose data is shared.
   mallopt(M_ARENA_MAX, 2);
-  log::SetLevel(o.log_level == "debug" ? log::Level::kDebug
-                : o.log_level == "warn" ? log::Level::kWarn
+  log::SetLevel(o.log_level == "debug"   ? log::Level::kDebug
+                : o.log_level == "warn"  ? log::Level::kWarn
                 : o.log_level == "error" ? log::Level::kError
                                          : log::Level::kInfo);
   std::error_code ec;
@@ -154,7 +157,8 @@ int Serve(const ServeOptions& o) {
   std::shared_ptr<kube::Http2KubeClient> host_client;
   std::shared_ptr<const syncer::HostEndpoint> host_endpoint;
   if (!o.host_kubeconfig.empty()) {
-    auto kc = o.host_kubeconfig == "in-cluster" ? kube::LoadInClusterConfig() : kube::LoadKubeconfigFile(o.host_kubeconfig);
+    auto kc =
+        o.host_kubeconfig == "in-cluster" ? kube::LoadInClusterConfig() : kube::LoadKubeconfigFile(o.host_kubeconfig);
     if (!kc) return Fail("host kubeconfig", kc.error());
     kube::ClientOptions client_options;
     client_options.qps = static_cast<double>(o.host_qps);
@@ -185,7 +189,8 @@ int Serve(const ServeOptions& o) {
       tenancy::TenantAddons addons;
       addons.controllers.push_back([s](const controllers::ControllerContext& ctx) { return s->MakeController(ctx); });
       addons.stop = [s] { s->Stop(); };
-      addons.pod_streams = std::make_shared<syncer::HostPodStreams>(tenant, o.host_namespace, *host_client, host_endpoint);
+      addons.pod_streams =
+          std::make_shared<syncer::HostPodStreams>(tenant, o.host_namespace, *host_client, host_endpoint);
       return addons;
     };
     platform.on_tenant_deleted = [&o, host_client, executor = host_io.get_executor()](const std::string& tenant) {
@@ -221,7 +226,8 @@ int Serve(const ServeOptions& o) {
   cfg.tls = {creds->server.cert_pem + creds->ca.cert_pem, creds->server.key_pem, "", true, nullptr};
   if (!o.base_domain.empty()) {
     // TENANT.BASE_DOMAIN presents the tenant's own certificate (its CA is in its kubeconfig).
-    cfg.tls.select_by_sni = [&tenants = **tenants, &o](std::string_view sni) -> std::shared_ptr<boost::asio::ssl::context> {
+    cfg.tls.select_by_sni = [&tenants = **tenants,
+                             &o](std::string_view sni) -> std::shared_ptr<boost::asio::ssl::context> {
       auto route = tenancy::ResolveRoute(tenancy::RouterOptions{o.base_domain, ""}, sni, "/", "");
       if (!route || route->tenant.empty() || route->tenant == o.default_tenant) return nullptr;
       auto t = tenants.Running(route->tenant);
@@ -237,8 +243,8 @@ int Serve(const ServeOptions& o) {
   if (auto s = server.Start(); !s) return Fail("listen", s.error());
   const std::string url = ListenerUrl(o.listen_host, server.port());
 
-  tenancy::AdminApi admin(**tenants, *admin_token, tenancy::TenantEndpoint{url, o.base_domain, false},
-                          o.default_tenant, blocking);
+  tenancy::AdminApi admin(**tenants, *admin_token, tenancy::TenantEndpoint{url, o.base_domain, false}, o.default_tenant,
+                          blocking);
   http::ServerConfig admin_cfg;
   admin_cfg.listen_host = o.admin_host;
   admin_cfg.port = o.admin_port;
@@ -267,6 +273,33 @@ int Serve(const ServeOptions& o) {
     }
   }
 
+  // The default tenant's kubeconfig Secret on the host, written in the background (retried until
+  // the host takes it; serving never waits on it).
+  net::TaskGroup host_tasks;
+  if (!o.kubeconfig_secret.empty()) {
+    std::shared_ptr<kube::KubeClient> writer = host_client;
+    if (!writer) {
+      auto kc = kube::LoadInClusterConfig();
+      if (!kc) return Fail("kubeconfig secret: in-cluster config", kc.error());
+      auto client = kube::Http2KubeClient::Create(host_io.get_executor(), *kc, kube::ClientOptions{});
+      if (!client) return Fail("kubeconfig secret: host client", client.error());
+      host_client = std::move(*client);
+      writer = host_client;
+    }
+    auto text =
+        tenancy::ConnectKubeconfig(o.data_dir, o.default_tenant, tenancy::RouteKind::kAuto, o.kubeconfig_server);
+    if (!text) return Fail("kubeconfig secret", text.error());
+    host_tasks.Spawn(
+        host_io.get_executor(),
+        syncer::PublishKubeconfigSecret(writer, syncer::KubeconfigSecret{.name = o.kubeconfig_secret,
+                                                                         .ns = o.kubeconfig_secret_namespace,
+                                                                         .kubeconfig = *text,
+                                                                         .ca_pem = creds->ca.cert_pem,
+                                                                         .client_cert_pem = creds->admin.cert_pem,
+                                                                         .client_key_pem = creds->admin.key_pem,
+                                                                         .token = creds->admin_token}));
+  }
+
   // Signals are handled on their own io_context so a busy pool never delays shutdown.
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
@@ -289,6 +322,9 @@ int Serve(const ServeOptions& o) {
   admin_drained.get_future().wait();
   pool.Stop();
   (*tenants)->StopAll();  // controllers, then stores: every acknowledged write is already durable
+  host_tasks.Close();
+  host_tasks.CancelAll();
+  host_tasks.WaitEmptyBlocking(std::chrono::seconds(5));
   if (host_client) host_client->Shutdown();
   host_io.join();
   if (syncer_pool) syncer_pool->join();
@@ -301,7 +337,7 @@ int Serve(const ServeOptions& o) {
 }
 
 int Connect(const ConnectOptions& o) {
-  const auto route = o.route == "sni" ? tenancy::RouteKind::kSni
+  const auto route = o.route == "sni"    ? tenancy::RouteKind::kSni
                      : o.route == "path" ? tenancy::RouteKind::kPath
                                          : tenancy::RouteKind::kAuto;
   auto text = tenancy::ConnectKubeconfig(o.data_dir, o.tenant, route, o.server);

@@ -16,6 +16,8 @@ std::string Usage() {
          "              [--store sqlite|etcd --etcd-endpoints URL[,URL] [--etcd-prefix /vkube]\n"
          "               [--etcd-cafile F] [--etcd-certfile F --etcd-keyfile F]]\n"
          "              keep every tenant's objects in etcd instead of DATA_DIR/store.db\n"
+         "              [--kubeconfig-secret NAME --kubeconfig-secret-namespace NS [--kubeconfig-server URL]]\n"
+         "              write the default tenant's kubeconfig into that host Secret (vcluster's keys)\n"
          "  vkube host --data-dir DIR [--listen HOST:PORT] [--nodes N] [serve flags]\n"
          "              a local host cluster: one tenant with N simulated nodes (scheduler, kubelets, logs)\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
@@ -97,7 +99,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     cmd.kind = args[0] == "connect" ? Command::Kind::kConnect : Command::Kind::kTenants;
     return ParseClientCommand(args, std::move(cmd));
   }
-  if (args[0] != "serve" && args[0] != "host") return Error::Make(ErrorCode::kBadRequest, "unknown command: " + args[0]);
+  if (args[0] != "serve" && args[0] != "host")
+    return Error::Make(ErrorCode::kBadRequest, "unknown command: " + args[0]);
   cmd.kind = args[0] == "host" ? Command::Kind::kHost : Command::Kind::kServe;
   ServeOptions& o = cmd.serve;
   if (cmd.kind == Command::Kind::kHost) o.host_nodes = 3;
@@ -145,6 +148,12 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       o.host_kubeconfig = value;
     } else if (flag == "--host-namespace") {
       o.host_namespace = value;
+    } else if (flag == "--kubeconfig-secret") {
+      o.kubeconfig_secret = value;
+    } else if (flag == "--kubeconfig-secret-namespace") {
+      o.kubeconfig_secret_namespace = value;
+    } else if (flag == "--kubeconfig-server") {
+      o.kubeconfig_server = value;
     } else if (flag == "--host-dns") {
       o.host_dns = value;
     } else if (flag == "--pod-api-address") {
@@ -209,6 +218,15 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
   }
   if (o.host_kubeconfig.empty() && !o.host_namespace.empty()) {
     return Error::Make(ErrorCode::kBadRequest, "--host-namespace needs --host-kubeconfig (or in-cluster)");
+  }
+  if (o.kubeconfig_secret.empty() != o.kubeconfig_secret_namespace.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--kubeconfig-secret and --kubeconfig-secret-namespace go together");
+  }
+  if (!o.kubeconfig_secret.empty() && o.default_tenant.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--kubeconfig-secret needs a default tenant");
+  }
+  if (!o.kubeconfig_server.empty() && !o.kubeconfig_server.starts_with("https://")) {
+    return Error::Make(ErrorCode::kBadRequest, "--kubeconfig-server wants an https:// URL");
   }
   if (o.store == "etcd" && o.etcd_endpoints.empty()) {
     return Error::Make(ErrorCode::kBadRequest, "--store=etcd needs --etcd-endpoints");

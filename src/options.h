@@ -38,14 +38,20 @@ struct ServeOptions {
   // account) and the host namespace tenants' pods run in ("" with a kubeconfig = off).
   std::string host_kubeconfig;
   std::string host_namespace;
-  std::string host_dns;            // tenant DNS server for ClusterFirst pods ("" = the host's DNS)
-  std::string pod_api_host;        // how host pods reach their tenant's API ("{tenant}" substituted)
+  std::string host_dns;      // tenant DNS server for ClusterFirst pods ("" = the host's DNS)
+  std::string pod_api_host;  // how host pods reach their tenant's API ("{tenant}" substituted)
   std::string pod_api_port = "443";
-  bool host_nodes_read = true;     // copy real host Nodes (needs cluster-scoped read on nodes)
+  bool host_nodes_read = true;  // copy real host Nodes (needs cluster-scoped read on nodes)
   // Client-side limit on host API requests (all tenants of this process together); 0 = none.
   // Sized for bursts of pod creates: the host's own priority and fairness protects it.
   std::size_t host_qps = 1000;
   std::size_t host_burst = 2000;
+  // The default tenant's kubeconfig as a Secret on the host (the chart's kubeconfigSecret.source:
+  // vkube): written at start-up through the host API (--host-kubeconfig, else in-cluster), with
+  // --kubeconfig-server as the server URL in its `config` ("" = this listener's URL).
+  std::string kubeconfig_secret;
+  std::string kubeconfig_secret_namespace;
+  std::string kubeconfig_server;
   // Where tenants' objects live: "sqlite" (DATA_DIR/store.db) or "etcd" (--etcd-endpoints, comma
   // separated http(s)://HOST:PORT, under --etcd-prefix; TLS files for https / client auth).
   std::string store = "sqlite";
@@ -60,9 +66,9 @@ struct ServeOptions {
 struct ConnectOptions {
   std::string data_dir;
   std::string tenant;
-  std::string server;        // override the recorded listener URL
+  std::string server;          // override the recorded listener URL
   std::string route = "auto";  // auto | path | sni
-  std::string out;           // "" = stdout
+  std::string out;             // "" = stdout
 };
 
 struct Command {

@@ -6,8 +6,8 @@ namespace vkube {
 namespace {
 
 TEST(Options, ParsesServeFlags) {
-  auto c = ParseCommandLine({"serve", "--data-dir", "/tmp/x", "--listen", "127.0.0.1:0", "--tls-san=a.example",
-                             "--threads", "2"});
+  auto c = ParseCommandLine(
+      {"serve", "--data-dir", "/tmp/x", "--listen", "127.0.0.1:0", "--tls-san=a.example", "--threads", "2"});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->kind, Command::Kind::kServe);
   EXPECT_EQ(c->serve.data_dir, "/tmp/x");
@@ -50,6 +50,20 @@ TEST(Options, ParsesEtcdStoreFlags) {
   EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--store=etcd", "--etcd-endpoints", "http://e:2379",
                                  "--etcd-certfile", "c.pem"})
                    .ok());
+}
+
+TEST(Options, ParsesKubeconfigSecretFlags) {
+  auto c = ParseCommandLine({"serve", "--data-dir", "d", "--kubeconfig-secret=vc-team", "--kubeconfig-secret-namespace",
+                             "team", "--kubeconfig-server", "https://team.example:443"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->serve.kubeconfig_secret, "vc-team");
+  EXPECT_EQ(c->serve.kubeconfig_secret_namespace, "team");
+  EXPECT_EQ(c->serve.kubeconfig_server, "https://team.example:443");
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--kubeconfig-secret", "vc"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--kubeconfig-secret", "vc",
+                                 "--kubeconfig-secret-namespace", "n", "--default-tenant", ""})
+                   .ok());
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--kubeconfig-server", "http://x"}).ok());
 }
 
 TEST(Options, RejectsBadInput) {

@@ -9,10 +9,12 @@ deleted out of band, and convergence after kill -9 of the syncer in the middle o
 import base64
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -40,9 +42,14 @@ class Syncer(unittest.TestCase):
         hostsim_test.NODES = 6  # room for the burst (110 pods per node)
         cls.host = HostServer().start()
         cls.host.kubectl("create", "namespace", HOST_NS)
+        # As the chart does with kubeconfigSecret.source=vkube: the Secret exists, empty, with Helm's labels.
+        cls.host.kubectl("create", "secret", "generic", "vc-tenant", "-n", HOST_NS)
+        cls.host.kubectl("label", "secret", "vc-tenant", "-n", HOST_NS, "app.kubernetes.io/managed-by=Helm")
         cls.tenant = VkubeServer(extra_args=["--host-kubeconfig", cls.host.kubeconfig,
                                              "--host-namespace", HOST_NS,
-                                             "--pod-api-address", "{tenant}.vkube.tenants.svc:8443"]).start()
+                                             "--pod-api-address", "{tenant}.vkube.tenants.svc:8443",
+                                             "--kubeconfig-secret", "vc-tenant",
+                                             "--kubeconfig-secret-namespace", HOST_NS]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -447,6 +454,36 @@ class Syncer(unittest.TestCase):
         self.assertFalse(self.host_has("secret", ghost_secret))
         self.t("create", "serviceaccount", "ghost")
         self.wait_for(lambda: self.host_has("secret", ghost_secret), timeout=90, what="token after the account")
+
+    def test_17_the_tenant_kubeconfig_secret_is_written_on_the_host(self):
+        keys = ["certificate-authority", "client-certificate", "client-key", "config", "token"]
+        self.wait_for(lambda: sorted(self.hget("secret", "vc-tenant").get("data", {})) == keys,
+                      what="vc-tenant filled with vcluster's keys")
+        secret = self.hget("secret", "vc-tenant")
+        self.assertEqual(secret["metadata"]["labels"]["app.kubernetes.io/managed-by"], "Helm")  # the chart's kept
+        data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+        work = tempfile.mkdtemp(prefix="vkube-vc-")
+        try:
+            files = {}
+            for k in keys:
+                files[k] = os.path.join(work, k)
+                with open(files[k], "w") as f:
+                    f.write(data[k])
+            # `config` reaches the tenant as its admin ...
+            p = subprocess.run([harness.KUBECTL, "--kubeconfig", files["config"], "get", "ns", "default",
+                                "-o", "name"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.stdout.strip(), "namespace/default", p.stderr)
+            # ... and so does the client certificate, as system:masters.
+            p = subprocess.run([harness.KUBECTL, "--server", self.tenant.url,
+                                "--certificate-authority", files["certificate-authority"],
+                                "--client-certificate", files["client-certificate"],
+                                "--client-key", files["client-key"], "auth", "whoami", "-o", "json"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("system:masters", json.loads(p.stdout)["status"]["userInfo"]["groups"])
+            self.assertEqual(data["token"], self.tenant.token())
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def test_16_endpoints_of_a_service_without_selector_go_down(self):
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "extdb"},

@@ -50,9 +50,6 @@ VALUE_SETS = {
 }
 KUBECONFIG_KEYS = {"config", "certificate-authority", "client-certificate", "client-key", "token"}
 PKI_FILES = {"ca.crt", "ca.key", "server.crt", "server.key", "admin.crt", "admin.key", "admin.token", "sa.key"}
-# Flags of features the binary does not have yet: rendered only when the feature is enabled.
-PENDING_FLAGS = {"--kubeconfig-secret", "--kubeconfig-secret-namespace", "--kubeconfig-server", "--store",
-                 "--etcd-endpoints", "--etcd-prefix", "--etcd-cafile", "--etcd-certfile", "--etcd-keyfile"}
 # The syncer's flags (src/options.cc): rendered only with syncer.enabled, and accepted by the binary.
 SYNCER_FLAGS = {"--host-kubeconfig", "--host-namespace", "--host-dns", "--no-host-nodes", "--host-qps",
                 "--host-burst", "--pod-api-address"}
@@ -227,7 +224,7 @@ class ChartRenderTest(unittest.TestCase):
         self.assertEqual(sts["spec"]["serviceName"], "t1-headless")
         self.assertEqual(c["image"], "ghcr.io/vkube/vkube:0.1.0")
         self.assertEqual(c["args"][0], "serve")
-        # Only flags the binary accepts by default: every pending feature is off.
+        # Only flags the binary accepts.
         unknown = set(flag_names(c["args"])) - binary_flags()
         self.assertEqual(unknown, set(), f"flags vkube does not accept: {unknown}")
         self.assertIn("--data-dir=/var/lib/vkube", c["args"])
@@ -476,8 +473,8 @@ class ChartRenderTest(unittest.TestCase):
         self.assertIn("--host-kubeconfig=in-cluster", args)
         self.assertIn("--pod-api-address=t1.team-a.svc:6443", args)  # service.port 6443
         self.assertIn("--no-http2", args)
-        # Flags the binary does not parse yet are exactly the pending ones this value set enables.
-        self.assertEqual(set(flag_names(args)) - binary_flags(), PENDING_FLAGS - binary_flags())
+        # The binary accepts every flag this value set renders (etcd store, vkube-written Secret).
+        self.assertEqual(set(flag_names(args)) - binary_flags(), set())
         # vkube fills the Secret: the chart renders no data (an upgrade never overwrites it) and no pki.
         vc = one(docs, "Secret", "vc-t1")
         self.assertNotIn("data", vc)
