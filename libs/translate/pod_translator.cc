@@ -263,38 +263,46 @@ json TranslatePod(const json& vpod, const PodTranslateOptions& o) {
   return out;
 }
 
+json TranslateMutablePodFields(const json& vpod, const PodTranslateOptions& o) {
+  const json& vspec = Sub(vpod, "spec");
+  json spec = json::object();
+  if (vspec.contains("activeDeadlineSeconds")) spec["activeDeadlineSeconds"] = vspec["activeDeadlineSeconds"];
+  for (const char* list : {"containers", "initContainers"}) {
+    if (!vspec.contains(list) || !vspec[list].is_array()) continue;
+    json& out = spec[list] = json::array();
+    for (const auto& c : vspec[list]) out.push_back({{"name", Str(c, "name")}, {"image", Str(c, "image")}});
+  }
+  return {{"metadata", HostMetadata(vpod, "Pod", o)}, {"spec", std::move(spec)}};
+}
+
 std::optional<json> UpdatedHostPod(const json& current, const json& desired) {
   if (!current.is_object() || !Sub(current, "spec").size()) return std::nullopt;
-  json next = current;
-  bool changed = false;
+  std::optional<json> next;  // copied from `current` at the first difference only
+  auto edit = [&]() -> json& {
+    if (!next) next = current;
+    return *next;
+  };
   for (const char* field : {"labels", "annotations"}) {
     const json& want = Sub(Sub(desired, "metadata"), field);
-    if (Sub(Sub(current, "metadata"), field) != want) {
-      next["metadata"][field] = want;
-      changed = true;
-    }
+    if (Sub(Sub(current, "metadata"), field) != want) edit()["metadata"][field] = want;
   }
   const json& dspec = Sub(desired, "spec");
   const json& cspec = Sub(current, "spec");
   if (dspec.contains("activeDeadlineSeconds") &&
       (!cspec.contains("activeDeadlineSeconds") || dspec["activeDeadlineSeconds"] != cspec["activeDeadlineSeconds"])) {
-    next["spec"]["activeDeadlineSeconds"] = dspec["activeDeadlineSeconds"];
-    changed = true;
+    edit()["spec"]["activeDeadlineSeconds"] = dspec["activeDeadlineSeconds"];
   }
   for (const char* list : {"containers", "initContainers"}) {
-    if (!dspec.contains(list) || !dspec[list].is_array() || !next["spec"].contains(list)) continue;
-    auto& have = next["spec"][list];
-    if (!have.is_array()) continue;
+    if (!dspec.contains(list) || !dspec[list].is_array() || !cspec.contains(list) || !cspec[list].is_array()) continue;
+    const json& have = cspec[list];
     for (const auto& want : dspec[list]) {
-      for (auto& c : have) {
-        if (Str(c, "name") == Str(want, "name") && Str(c, "image") != Str(want, "image")) {
-          c["image"] = Str(want, "image");
-          changed = true;
+      for (std::size_t i = 0; i < have.size(); ++i) {
+        if (Str(have[i], "name") == Str(want, "name") && Str(have[i], "image") != Str(want, "image")) {
+          edit()["spec"][list][i]["image"] = Str(want, "image");
         }
       }
     }
   }
-  if (!changed) return std::nullopt;
   return next;
 }
 

@@ -69,8 +69,14 @@ PodReferences ReferencesOf(const nlohmann::json& virtual_pod);
 // The host Pod to create for `virtual_pod` (no status, no resourceVersion).
 nlohmann::json TranslatePod(const nlohmann::json& virtual_pod, const PodTranslateOptions& options);
 
+// Only what TranslatePod makes of the fields a running pod may change (metadata, container names
+// and images, activeDeadlineSeconds): what UpdatedHostPod reads, without rewriting the whole
+// spec. The syncer compares it on every host status change of every pod.
+nlohmann::json TranslateMutablePodFields(const nlohmann::json& virtual_pod, const PodTranslateOptions& options);
+
 // The fields of a running pod kube lets change (labels, annotations, container images,
-// activeDeadlineSeconds) copied from `desired` onto `current`; nullopt when already equal.
+// activeDeadlineSeconds) copied from `desired` (TranslatePod's or TranslateMutablePodFields'
+// result) onto `current`; nullopt, without copying anything, when already equal.
 std::optional<nlohmann::json> UpdatedHostPod(const nlohmann::json& current, const nlohmann::json& desired);
 
 // The virtual pod's status from the host pod's (nodeName is bound separately).

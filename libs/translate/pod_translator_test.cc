@@ -151,6 +151,21 @@ TEST(PodTranslator, OnlyMutableFieldsAreUpdated) {
   EXPECT_EQ((*next)["spec"]["nodeName"], "node-1");
 }
 
+// The syncer's cheap form decides exactly as the full translation.
+TEST(PodTranslator, MutableFieldsAloneDecideAsTheFullTranslation) {
+  json vpod = VirtualPod();
+  json running = TranslatePod(vpod, kOpts);
+  running["spec"]["nodeName"] = "node-1";
+  EXPECT_FALSE(UpdatedHostPod(running, TranslateMutablePodFields(vpod, kOpts)));
+  vpod["spec"]["containers"][0]["image"] = "nginx:1.27";
+  vpod["spec"]["activeDeadlineSeconds"] = 30;
+  vpod["metadata"]["labels"]["tier"] = "back";
+  vpod["metadata"]["annotations"]["note"] = "x";
+  auto cheap = UpdatedHostPod(running, TranslateMutablePodFields(vpod, kOpts));
+  ASSERT_TRUE(cheap);
+  EXPECT_EQ(*cheap, *UpdatedHostPod(running, TranslatePod(vpod, kOpts)));
+}
+
 TEST(PodTranslator, DependentsKeepDataAndTranslateIdentity) {
   json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
              {"metadata", {{"name", "cfg"}, {"namespace", "prod"}, {"uid", "u-2"}}}, {"data", {{"a", "1"}}}};

@@ -133,7 +133,7 @@ asio::awaitable<SyncOutcome> PodSyncer::SyncUp(const json& vpod, const json& hpo
   const std::string ns = Str(vpod, "metadata.namespace");
   const std::string name = Str(vpod, "metadata.name");
   // Down: what may change on a running pod.
-  if (auto next = translate::UpdatedHostPod(hpod, translate::TranslatePod(vpod, ctx_.translate))) {
+  if (auto next = translate::UpdatedHostPod(hpod, translate::TranslateMutablePodFields(vpod, ctx_.translate))) {
     const kube::ResourceRef ref = kube::ResourceRef::Core("pods", ctx_.host_namespace);
     const kube::WriteOptions wo;
     auto updated = co_await ctx_.host->Update(ref, std::move(*next), wo);
