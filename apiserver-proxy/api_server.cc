@@ -713,8 +713,8 @@ class ApiServer::Impl {
   // managedFields onto its parent, the applier comes to own the parent's replicas field (at the
   // kind's scale path) in an Apply entry of subresource "scale", and conflicts with its owners.
   asio::awaitable<Result<http::Response>> ScaleApply(Ctx& c) {
-    if (auto v = ValidateFieldManager(c.query.Get("fieldManager"), "PatchOptions", c.query.Has("force"),
-                                      PatchType::kApply);
+    if (auto v =
+            ValidateFieldManager(c.query.Get("fieldManager"), "PatchOptions", c.query.Has("force"), PatchType::kApply);
         !v) {
       co_return v.take_error();
     }
@@ -738,9 +738,8 @@ class ApiServer::Impl {
       json scale = registry::ToScale(c.kind, cur);
       if (sets_replicas) scale["spec"]["replicas"] = (*config)["spec"]["replicas"];
       if (auto valid = registry::ApplyScale(c.kind, cur, scale); !valid) return valid;
-      json parent = {{"apiVersion", managed.api_version},
-                     {"kind", c.kind.info.kind},
-                     {"metadata", {{"name", c.info.name}}}};
+      json parent = {
+          {"apiVersion", managed.api_version}, {"kind", c.kind.info.kind}, {"metadata", {{"name", c.info.name}}}};
       if (sets_replicas) {
         auto with_replicas = registry::ApplyScale(c.kind, parent, scale);
         if (!with_replicas) return with_replicas;

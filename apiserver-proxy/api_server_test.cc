@@ -310,8 +310,8 @@ TEST_F(ApiServerTest, ServerSideApplyOnScale) {
                  R"({"apiVersion":"autoscaling/v1","kind":"Scale","spec":{"replicas":1}})", apply)
                 .status,
             200);
-  EXPECT_EQ(Body(Call("PATCH", scale + "?fieldManager=scaler", R"({"apiVersion":"apps/v1","kind":"Scale"})", apply))
-                ["message"],
+  EXPECT_EQ(Body(Call("PATCH", scale + "?fieldManager=scaler", R"({"apiVersion":"apps/v1","kind":"Scale"})",
+                      apply))["message"],
             "Incorrect version specified in apply patch. Specified patch version: apps/v1, expected: autoscaling/v1");
   EXPECT_EQ(Call("PATCH", scale + "?fieldManager=scaler",
                  R"({"apiVersion":"autoscaling/v1","kind":"Scale","spec":{"replicas":-1}})", apply)

@@ -52,8 +52,10 @@ FieldSet FieldsStillAsLastApplied(const json& live, const FieldManagedKind& kind
   json last = json::parse(*text, nullptr, false);
   if (!last.is_object() || last.value("apiVersion", "") != kind.api_version) return {};
   const FieldComparison cmp = CompareObjects(last, live, *kind.schema);
-  return FieldSet::FromObject(last, *kind.schema).Difference(cmp.modified).Difference(cmp.added).Difference(
-      cmp.removed);
+  return FieldSet::FromObject(last, *kind.schema)
+      .Difference(cmp.modified)
+      .Difference(cmp.added)
+      .Difference(cmp.removed);
 }
 
 // After a server-side apply by kubectl, an object that carries a last-applied-configuration gets
@@ -70,7 +72,8 @@ void UpdateLastApplied(json& obj, const json& config) {
   json& annotations = obj["metadata"]["annotations"];
   annotations[std::string(kLastAppliedAnnotation)] = applied.dump() + "\n";  // Go's json.Encoder ends a line
   std::size_t total = 0;
-  for (const auto& [k, v] : annotations.items()) total += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
+  for (const auto& [k, v] : annotations.items())
+    total += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
   if (total > kTotalAnnotationSizeLimit) annotations.erase(std::string(kLastAppliedAnnotation));
 }
 

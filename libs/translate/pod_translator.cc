@@ -138,7 +138,8 @@ void RewriteFieldRefs(json& spec) {
   if (auto v = spec.find("volumes"); v != spec.end() && v->is_array()) {
     for (auto& vol : *v) {
       if (!vol.is_object()) continue;
-      if (vol.contains("downwardAPI") && vol["downwardAPI"].contains("items")) rewrite_items(vol["downwardAPI"]["items"]);
+      if (vol.contains("downwardAPI") && vol["downwardAPI"].contains("items"))
+        rewrite_items(vol["downwardAPI"]["items"]);
       if (vol.contains("projected") && vol["projected"].contains("sources") && vol["projected"]["sources"].is_array()) {
         for (auto& src : vol["projected"]["sources"]) {
           if (src.is_object() && src.contains("downwardAPI") && src["downwardAPI"].contains("items")) {
@@ -185,11 +186,14 @@ void ProjectTenantTokens(json& spec, const std::string& secret) {
 void PointAtTenantApi(json& spec, const PodTranslateOptions& o) {
   if (o.api_host.empty()) return;
   const std::string tcp = "tcp://" + o.api_host + ":" + o.api_port;
-  const std::pair<const char*, std::string> vars[] = {
-      {"KUBERNETES_SERVICE_HOST", o.api_host},       {"KUBERNETES_SERVICE_PORT", o.api_port},
-      {"KUBERNETES_SERVICE_PORT_HTTPS", o.api_port}, {"KUBERNETES_PORT", tcp},
-      {"KUBERNETES_PORT_443_TCP", tcp},              {"KUBERNETES_PORT_443_TCP_ADDR", o.api_host},
-      {"KUBERNETES_PORT_443_TCP_PORT", o.api_port},  {"KUBERNETES_PORT_443_TCP_PROTO", "tcp"}};
+  const std::pair<const char*, std::string> vars[] = {{"KUBERNETES_SERVICE_HOST", o.api_host},
+                                                      {"KUBERNETES_SERVICE_PORT", o.api_port},
+                                                      {"KUBERNETES_SERVICE_PORT_HTTPS", o.api_port},
+                                                      {"KUBERNETES_PORT", tcp},
+                                                      {"KUBERNETES_PORT_443_TCP", tcp},
+                                                      {"KUBERNETES_PORT_443_TCP_ADDR", o.api_host},
+                                                      {"KUBERNETES_PORT_443_TCP_PORT", o.api_port},
+                                                      {"KUBERNETES_PORT_443_TCP_PROTO", "tcp"}};
   ForEachContainer(spec, [&](json& c) {
     if (!c.contains("env") || !c["env"].is_array()) c["env"] = json::array();
     json env = json::array();
@@ -255,11 +259,11 @@ json TranslatePod(const json& vpod, const PodTranslateOptions& o) {
   if (!o.dns_server.empty() && (Str(spec, "dnsPolicy").empty() || Str(spec, "dnsPolicy") == "ClusterFirst")) {
     spec["dnsPolicy"] = "None";
     spec["dnsConfig"] = {{"nameservers", {o.dns_server}},
-                         {"searches",
-                          {ns + ".svc." + o.cluster_domain, "svc." + o.cluster_domain, o.cluster_domain}},
+                         {"searches", {ns + ".svc." + o.cluster_domain, "svc." + o.cluster_domain, o.cluster_domain}},
                          {"options", {{{"name", "ndots"}, {"value", "5"}}}}};
   }
-  json out = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", HostMetadata(vpod, "Pod", o)}, {"spec", std::move(spec)}};
+  json out = {
+      {"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", HostMetadata(vpod, "Pod", o)}, {"spec", std::move(spec)}};
   return out;
 }
 

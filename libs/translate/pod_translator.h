@@ -22,22 +22,21 @@
 // - DNS: with a tenant DNS server configured, ClusterFirst becomes None + that nameserver and the
 //   tenant's search path; otherwise the host's DNS is used unchanged.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace vkube::translate {
 
 struct PodTranslateOptions {
   std::string tenant;
   std::string host_namespace;
-  std::string dns_server;                     // "" = the host's DNS
+  std::string dns_server;  // "" = the host's DNS
   std::string cluster_domain = "cluster.local";
-  std::string api_host;                       // tenant API as host pods reach it ("" = unchanged)
+  std::string api_host;  // tenant API as host pods reach it ("" = unchanged)
   std::string api_port = "443";
 };
 

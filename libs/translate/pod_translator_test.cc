@@ -95,7 +95,8 @@ TEST(PodTranslator, NoHostCredentialsOrHostOnlyFields) {
   const std::string secret = "web-x-prod-x-team-a.sa-token";
   const json& mixed = spec["volumes"][3]["projected"]["sources"];
   ASSERT_EQ(mixed.size(), 3u);
-  EXPECT_EQ(mixed[2], json::parse(R"({"secret":{"name":")" + secret + R"(","items":[{"key":"token","path":"token"}]}})"));
+  EXPECT_EQ(mixed[2],
+            json::parse(R"({"secret":{"name":")" + secret + R"(","items":[{"key":"token","path":"token"}]}})"));
   const json& access = spec["volumes"][4]["projected"]["sources"];
   EXPECT_EQ(access[0]["secret"]["items"][0]["key"], "token-1");
   EXPECT_EQ(spec["containers"][0]["volumeMounts"].size(), 2u);
@@ -167,16 +168,22 @@ TEST(PodTranslator, MutableFieldsAloneDecideAsTheFullTranslation) {
 }
 
 TEST(PodTranslator, DependentsKeepDataAndTranslateIdentity) {
-  json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-             {"metadata", {{"name", "cfg"}, {"namespace", "prod"}, {"uid", "u-2"}}}, {"data", {{"a", "1"}}}};
+  json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata", {{"name", "cfg"}, {"namespace", "prod"}, {"uid", "u-2"}}},
+             {"data", {{"a", "1"}}}};
   json h = TranslateDependent(cm, kOpts);
   EXPECT_EQ(h["metadata"]["name"], "cfg-x-prod-x-team-a");
   EXPECT_EQ(h["data"]["a"], "1");
   EXPECT_EQ(h["metadata"]["annotations"]["vkube.dev/object-kind"], "ConfigMap");
-  json token = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"type", "kubernetes.io/service-account-token"},
-                {"metadata", {{"name", "t"}, {"namespace", "prod"}}}, {"data", {{"token", "eA=="}}}};
+  json token = {{"apiVersion", "v1"},
+                {"kind", "Secret"},
+                {"type", "kubernetes.io/service-account-token"},
+                {"metadata", {{"name", "t"}, {"namespace", "prod"}}},
+                {"data", {{"token", "eA=="}}}};
   EXPECT_EQ(TranslateDependent(token, kOpts)["type"], "Opaque");
-  json pvc = {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"},
+  json pvc = {{"apiVersion", "v1"},
+              {"kind", "PersistentVolumeClaim"},
               {"metadata", {{"name", "data"}, {"namespace", "prod"}}},
               {"spec", {{"volumeName", "pv-1"}, {"accessModes", {"ReadWriteOnce"}}}}};
   json hp = TranslateDependent(pvc, kOpts);

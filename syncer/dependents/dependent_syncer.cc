@@ -37,7 +37,9 @@ bool SameContent(const json& host, const json& desired) {
 DependentSyncer::DependentSyncer(SyncContext& ctx, std::string resource)
     : ctx_(ctx),
       resource_(std::move(resource)),
-      kind_(resource_ == "configmaps" ? "ConfigMap" : resource_ == "secrets" ? "Secret" : "PersistentVolumeClaim") {}
+      kind_(resource_ == "configmaps" ? "ConfigMap"
+            : resource_ == "secrets"  ? "Secret"
+                                      : "PersistentVolumeClaim") {}
 
 void DependentSyncer::Register(controllers::SharedInformer& informer) {
   EnqueueOwnChanges(ctx_, informer, resource_);

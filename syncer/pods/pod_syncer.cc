@@ -1,11 +1,11 @@
 #include "syncer/pods/pod_syncer.h"
 
 #include "controllers/framework/object_util.h"
-#include "libs/resource/status.h"
 #include "libs/core/log.h"
 #include "libs/kubeclient/api_error.h"
 #include "libs/registry/binding.h"
 #include "libs/resource/json_access.h"
+#include "libs/resource/status.h"
 #include "libs/translate/name_translator.h"
 #include "syncer/host_identity.h"
 
