@@ -62,6 +62,11 @@ bool IsPublicPath(std::string_view p) {
   return false;
 }
 
+Error ApplyKindMismatch(const json& config, const std::string& expected) {
+  return resource::BadRequest("the kind of the apply patch (" + resource::jsonx::Str(config, "kind") +
+                              ") does not match the expected kind (" + expected + ")");
+}
+
 Result<json> ParseBody(std::string_view body) {
   if (JsonNestsDeeperThan(body)) return resource::BadRequest("json: exceeded max depth");
   auto j = json::parse(body, nullptr, false);
@@ -360,10 +365,8 @@ class ApiServer::Impl {
   }
 
   http::Response ObjectResponse(const Ctx& c, int status, const std::string& stored) {
-    std::string scratch;
-    const std::string& json_bytes = AsServed(c.kind, stored, scratch);
     if (c.neg.table) {
-      json obj = json::parse(json_bytes, nullptr, false);
+      json obj = ServedObject(c.kind, stored);
       json rows = json::array(
           {TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")), std::chrono::system_clock::now())});
       return JsonResponse(status,
@@ -371,7 +374,8 @@ class ApiServer::Impl {
                                     std::string(resource::GetString(obj, {"metadata", "resourceVersion"})), "", 0)
                               .dump());
     }
-    return JsonResponse(status, json_bytes);
+    std::string scratch;
+    return JsonResponse(status, AsServed(c.kind, stored, scratch));
   }
 
   Result<http::Response> Get(const Ctx& c) {
@@ -427,11 +431,7 @@ class ApiServer::Impl {
       auto include = ParseIncludeObject(c.query.Get("includeObject"));
       auto now = std::chrono::system_clock::now();
       json rows = json::array();
-      for (const auto& o : res->items) {
-        json obj = json::parse(o->json);
-        if (IsConvertedOnRead(c.kind)) obj["apiVersion"] = c.kind.info.GroupVersion();  // includeObject=Object
-        rows.push_back(TableRow(c.kind, obj, include, now));
-      }
+      for (const auto& o : res->items) rows.push_back(TableRow(c.kind, ServedObject(c.kind, o->json), include, now));
       return JsonResponse(
           200, MakeTable(c.neg.table_version, TableColumns(c.kind), std::move(rows), rv, cont, res->remaining).dump());
     }
@@ -622,10 +622,7 @@ class ApiServer::Impl {
   // on its JSON form (unknown fields pruned from it, as from any patch).
   Result<FieldCheck> CheckApplyConfig(const Ctx& c, json& config) const {
     const resource::ResourceInfo& info = c.kind.info;
-    if (config.contains("kind") && config["kind"] != info.kind) {
-      return resource::BadRequest("the kind of the apply patch (" + resource::jsonx::Str(config, "kind") +
-                                  ") does not match the expected kind (" + info.kind + ")");
-    }
+    if (config.contains("kind") && config["kind"] != info.kind) return ApplyKindMismatch(config, info.kind);
     std::string name(resource::GetString(config, {"metadata", "name"}));
     if (!name.empty() && name != c.info.name) {
       return resource::BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
@@ -726,10 +723,7 @@ class ApiServer::Impl {
       co_return resource::BadRequest("Incorrect version specified in apply patch. Specified patch version: " + version +
                                      ", expected: autoscaling/v1");
     }
-    if (config->contains("kind") && (*config)["kind"] != "Scale") {
-      co_return resource::BadRequest("the kind of the apply patch (" + resource::jsonx::Str(*config, "kind") +
-                                     ") does not match the expected kind (Scale)");
-    }
+    if (config->contains("kind") && (*config)["kind"] != "Scale") co_return ApplyKindMismatch(*config, "Scale");
     const std::string manager(c.query.Get("fieldManager"));
     const bool force = c.query.Get("force") == "true";
     const resource::FieldManagedKind managed = resource::ManagedKindOf(c.kind);
@@ -1367,15 +1361,15 @@ class ApiServer::Impl {
   };
 
   std::string EventLine(const Ctx& c, std::string_view type, const std::string& stored, bool& first_table) {
-    std::string scratch;
-    const std::string& object_json = AsServed(c.kind, stored, scratch);
     if (!c.neg.table) {
+      std::string scratch;
+      const std::string& object_json = AsServed(c.kind, stored, scratch);
       std::string line;
       line.reserve(object_json.size() + 32);
       line.append(R"({"type":")").append(type).append(R"(","object":)").append(object_json).append("}\n");
       return line;
     }
-    json obj = json::parse(object_json, nullptr, false);
+    json obj = ServedObject(c.kind, stored);
     json rows = json::array(
         {TableRow(c.kind, obj, ParseIncludeObject(c.query.Get("includeObject")), std::chrono::system_clock::now())});
     json table = MakeTable(c.neg.table_version, first_table ? TableColumns(c.kind) : json(), std::move(rows),
@@ -1389,11 +1383,16 @@ class ApiServer::Impl {
   static bool IsConvertedOnRead(const Kind& kind) {
     return !kind.info.storage_version.empty() && kind.info.storage_version != kind.info.version;
   }
+  // The stored object parsed, as served (what Table rows and includeObject carry).
+  static json ServedObject(const Kind& kind, const std::string& stored) {
+    json obj = json::parse(stored, nullptr, false);
+    if (IsConvertedOnRead(kind) && obj.is_object()) obj["apiVersion"] = kind.info.GroupVersion();
+    return obj;
+  }
   static const std::string& AsServed(const Kind& kind, const std::string& stored, std::string& scratch) {
     if (!IsConvertedOnRead(kind)) return stored;
-    json obj = json::parse(stored, nullptr, false);
+    json obj = ServedObject(kind, stored);
     if (!obj.is_object()) return stored;
-    obj["apiVersion"] = kind.info.GroupVersion();
     scratch = obj.dump();
     return scratch;
   }
