@@ -3,13 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <set>
 #include <thread>
 
-#include <boost/asio/thread_pool.hpp>
-
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/framework/object_util.h"
 #include "controllers/podgc/pod_gc_controller.h"
 #include "libs/registry/admission/resource_quota.h"
 #include "libs/resource/json_access.h"
@@ -26,14 +26,24 @@ std::shared_ptr<const resource::Registry> WithBatch(const std::shared_ptr<const 
   if (base->Find("batch", "v1", "jobs") != nullptr) return base;
   std::vector<resource::Kind> kinds;
   resource::Kind job;
-  job.info = {.group = "batch", .version = "v1", .resource = "jobs", .kind = "Job", .singular = "job",
-              .namespaced = true, .has_status = true};
+  job.info = {.group = "batch",
+              .version = "v1",
+              .resource = "jobs",
+              .kind = "Job",
+              .singular = "job",
+              .namespaced = true,
+              .has_status = true};
   job.strategy = std::make_shared<resource::Strategy>(
       resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "Job"});
   kinds.push_back(std::move(job));
   resource::Kind cj;
-  cj.info = {.group = "batch", .version = "v1", .resource = "cronjobs", .kind = "CronJob", .singular = "cronjob",
-             .namespaced = true, .has_status = true};
+  cj.info = {.group = "batch",
+             .version = "v1",
+             .resource = "cronjobs",
+             .kind = "CronJob",
+             .singular = "cronjob",
+             .namespaced = true,
+             .has_status = true};
   cj.strategy = std::make_shared<resource::Strategy>(
       resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "CronJob"});
   kinds.push_back(std::move(cj));
@@ -92,7 +102,8 @@ class ControllersTest : public ::testing::Test {
           [](const Json& c) -> Result<Json> {
             Json n = c;
             n["status"] = {{"phase", "Running"},
-                           {"conditions", {{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "2024-01-01T00:00:00Z"}}}}};
+                           {"conditions",
+                            {{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "2024-01-01T00:00:00Z"}}}}};
             return n;
           },
           registry::WriteOptions{.subresource = "status"});
@@ -101,8 +112,10 @@ class ControllersTest : public ::testing::Test {
   }
   Json Deployment(const std::string& image, int replicas) {
     return Json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default"},
-      "spec":{"replicas":)" + std::to_string(replicas) + R"(,"selector":{"matchLabels":{"app":"web"}},
-      "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":")" + image + R"("}]}}}})");
+      "spec":{"replicas":)" +
+                       std::to_string(replicas) + R"(,"selector":{"matchLabels":{"app":"web"}},
+      "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":")" +
+                       image + R"("}]}}}})");
   }
 
   boost::asio::thread_pool pool_{2};
@@ -145,11 +158,14 @@ TEST_F(ControllersTest, DeploymentRollsOutAndGarbageCollects) {
   }));
 
   // New image: a second ReplicaSet takes over, the first is scaled to 0 but kept (history).
-  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web", [](const Json& c) -> Result<Json> {
-                Json n = c;
-                n["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:2";
-                return n;
-              }).ok());
+  ASSERT_TRUE(objects_
+                  ->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web",
+                                     [](const Json& c) -> Result<Json> {
+                                       Json n = c;
+                                       n["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:2";
+                                       return n;
+                                     })
+                  .ok());
   ASSERT_TRUE(Eventually([&] {
     MarkPodsReady("default");
     auto d = objects_->GetJson(Kind("apps", "deployments"), "default", "web");
@@ -158,8 +174,7 @@ TEST_F(ControllersTest, DeploymentRollsOutAndGarbageCollects) {
       if (jsonx::Str(rs, "metadata.name") == rs1) old_replicas = static_cast<int>(jsonx::Int(rs, "spec.replicas", -1));
     }
     return d && jsonx::Int(*d, "status.updatedReplicas") == 3 && jsonx::Int(*d, "status.availableReplicas") == 3 &&
-           List("apps/replicasets", "default").size() == 2 && old_replicas == 0 &&
-           List("pods", "default").size() == 3;
+           List("apps/replicasets", "default").size() == 2 && old_replicas == 0 && List("pods", "default").size() == 3;
   }));
   auto d = objects_->GetJson(Kind("apps", "deployments"), "default", "web");
   EXPECT_EQ((*d)["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
@@ -168,14 +183,16 @@ TEST_F(ControllersTest, DeploymentRollsOutAndGarbageCollects) {
   // Deleting the deployment (background propagation) removes its ReplicaSets and pods.
   auto deleted = objects_->Delete(Kind("apps", "deployments"), "default", "web");
   ASSERT_TRUE(deleted.ok()) << deleted.error().message;
-  EXPECT_TRUE(Eventually([&] { return List("apps/replicasets", "default").empty() && List("pods", "default").empty(); }));
+  EXPECT_TRUE(
+      Eventually([&] { return List("apps/replicasets", "default").empty() && List("pods", "default").empty(); }));
 }
 
 TEST_F(ControllersTest, OrphanPropagationKeepsDependents) {
   ASSERT_TRUE(objects_->Create(Kind("apps", "deployments"), "default", Deployment("nginx:1", 2)).ok());
   ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
-  ASSERT_TRUE(objects_->Delete(Kind("apps", "deployments"), "default", "web",
-                               registry::DeleteOptions{.propagation = registry::Propagation::kOrphan})
+  ASSERT_TRUE(objects_
+                  ->Delete(Kind("apps", "deployments"), "default", "web",
+                           registry::DeleteOptions{.propagation = registry::Propagation::kOrphan})
                   .ok());
   ASSERT_TRUE(Eventually([&] { return !objects_->Get(Kind("apps", "deployments"), "default", "web").ok(); }));
   auto rss = List("apps/replicasets", "default");
@@ -196,13 +213,17 @@ TEST_F(ControllersTest, ReplicaSetReplacesDeletedPodsAndScalesDown) {
   ASSERT_TRUE(objects_->Delete(Kind("", "pods"), "default", victim).ok());
   ASSERT_TRUE(Eventually([&] {
     auto pods = List("pods", "default");
-    return pods.size() == 2 && jsonx::Str(pods[0], "metadata.name") != victim && jsonx::Str(pods[1], "metadata.name") != victim;
+    return pods.size() == 2 && jsonx::Str(pods[0], "metadata.name") != victim &&
+           jsonx::Str(pods[1], "metadata.name") != victim;
   }));
-  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "replicasets"), "default", "rs", [](const Json& c) -> Result<Json> {
-                Json n = c;
-                n["spec"]["replicas"] = 0;
-                return n;
-              }).ok());
+  ASSERT_TRUE(objects_
+                  ->GuaranteedUpdate(Kind("apps", "replicasets"), "default", "rs",
+                                     [](const Json& c) -> Result<Json> {
+                                       Json n = c;
+                                       n["spec"]["replicas"] = 0;
+                                       return n;
+                                     })
+                  .ok());
   EXPECT_TRUE(Eventually([&] { return List("pods", "default").empty(); }));
 }
 
@@ -224,16 +245,18 @@ TEST_F(ControllersTest, EndpointsFollowSelectedPodsReadiness) {
       "spec":{"containers":[{"name":"c","image":"i","ports":[{"name":"http","containerPort":8080}]}]}})");
     pod["metadata"]["name"] = name;
     ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", pod).ok());
-    ASSERT_TRUE(objects_->GuaranteedUpdate(
-                    Kind("", "pods"), "default", name,
-                    [&](const Json& c) -> Result<Json> {
-                      Json n = c;
-                      n["status"] = {{"phase", "Running"}, {"podIP", std::string(name) == "p1" ? "10.0.0.1" : "10.0.0.2"}};
-                      if (std::string(name) == "p1") n["status"]["conditions"] = {{{"type", "Ready"}, {"status", "True"}}};
-                      return n;
-                    },
-                    registry::WriteOptions{.subresource = "status"})
-                    .ok());
+    ASSERT_TRUE(
+        objects_
+            ->GuaranteedUpdate(
+                Kind("", "pods"), "default", name,
+                [&](const Json& c) -> Result<Json> {
+                  Json n = c;
+                  n["status"] = {{"phase", "Running"}, {"podIP", std::string(name) == "p1" ? "10.0.0.1" : "10.0.0.2"}};
+                  if (std::string(name) == "p1") n["status"]["conditions"] = {{{"type", "Ready"}, {"status", "True"}}};
+                  return n;
+                },
+                registry::WriteOptions{.subresource = "status"})
+            .ok());
   }
   ASSERT_TRUE(Eventually([&] {
     auto ep = objects_->GetJson(Kind("", "endpoints"), "default", "web");
@@ -248,6 +271,57 @@ TEST_F(ControllersTest, EndpointsFollowSelectedPodsReadiness) {
   EXPECT_EQ(subset["ports"][0]["name"], "http");
   ASSERT_TRUE(objects_->Delete(Kind("", "services"), "default", "web").ok());
   EXPECT_TRUE(Eventually([&] { return !objects_->Get(Kind("", "endpoints"), "default", "web").ok(); }));
+}
+
+// Endpoints and slices removed while their Service lives come back, and a Service deleted and re-made at
+// once (the syncer does this to take the host's clusterIP) ends with Endpoints and a slice it owns.
+TEST_F(ControllersTest, EndpointsComeBackAfterDeletionAndServiceRecreation) {
+  Json pod = Json::parse(R"({"metadata":{"name":"p1","namespace":"default","labels":{"app":"web"}},
+    "spec":{"containers":[{"name":"c","image":"i"}]}})");
+  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", pod).ok());
+  ASSERT_TRUE(objects_
+                  ->GuaranteedUpdate(
+                      Kind("", "pods"), "default", "p1",
+                      [&](const Json& c) -> Result<Json> {
+                        Json n = c;
+                        n["status"] = {{"phase", "Running"},
+                                       {"podIP", "10.0.0.1"},
+                                       {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}};
+                        return n;
+                      },
+                      registry::WriteOptions{.subresource = "status"})
+                  .ok());
+  const Json svc = Json::parse(R"({"metadata":{"name":"web","namespace":"default"},
+    "spec":{"selector":{"app":"web"},"ports":[{"port":80}]}})");
+  const resource::Kind& slices = Kind("discovery.k8s.io", "endpointslices");
+  auto ready = [&](const std::string& svc_uid) {
+    auto ep = objects_->GetJson(Kind("", "endpoints"), "default", "web");
+    if (!ep || jsonx::Size(*ep, "subsets") != 1) return false;
+    int owned = 0;
+    for (const auto& s : List(slices.info.StorageResource().c_str(), "default")) {
+      const auto owner = ControllerRef(s);
+      owned += owner && owner->uid == svc_uid && jsonx::Size(s, "endpoints") == 1;
+    }
+    return owned == 1;
+  };
+  auto created = objects_->Create(Kind("", "services"), "default", svc);
+  ASSERT_TRUE(created.ok());
+  std::string uid = jsonx::Str(Json::parse((*created)->json), "metadata.uid");
+  ASSERT_TRUE(Eventually([&] { return ready(uid); }));
+
+  ASSERT_TRUE(objects_->Delete(Kind("", "endpoints"), "default", "web").ok());
+  for (const auto& s : List(slices.info.StorageResource().c_str(), "default")) {
+    ASSERT_TRUE(objects_->Delete(slices, "default", jsonx::Str(s, "metadata.name")).ok());
+  }
+  EXPECT_TRUE(Eventually([&] { return ready(uid); }));
+
+  for (int round = 0; round < 5; ++round) {
+    ASSERT_TRUE(objects_->Delete(Kind("", "services"), "default", "web").ok());
+    auto again = objects_->Create(Kind("", "services"), "default", svc);
+    ASSERT_TRUE(again.ok());
+    uid = jsonx::Str(Json::parse((*again)->json), "metadata.uid");
+    EXPECT_TRUE(Eventually([&] { return ready(uid); })) << "round " << round;
+  }
 }
 
 TEST_F(ControllersTest, StatefulSetCreatesOrderedPodsAndClaims) {
@@ -277,11 +351,14 @@ TEST_F(ControllersTest, StatefulSetCreatesOrderedPodsAndClaims) {
     return s && jsonx::Int(*s, "status.readyReplicas") == 3;
   }));
   // Scale down removes the highest ordinal and keeps its claim.
-  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "statefulsets"), "default", "db", [](const Json& c) -> Result<Json> {
-                Json n = c;
-                n["spec"]["replicas"] = 2;
-                return n;
-              }).ok());
+  ASSERT_TRUE(objects_
+                  ->GuaranteedUpdate(Kind("apps", "statefulsets"), "default", "db",
+                                     [](const Json& c) -> Result<Json> {
+                                       Json n = c;
+                                       n["spec"]["replicas"] = 2;
+                                       return n;
+                                     })
+                  .ok());
   ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
   EXPECT_FALSE(objects_->Get(Kind("", "pods"), "default", "db-2").ok());
   EXPECT_TRUE(objects_->Get(Kind("", "persistentvolumeclaims"), "default", "data-db-2").ok());
@@ -301,12 +378,14 @@ TEST_F(ControllersTest, DaemonSetRunsOnePodPerMatchingNode) {
   std::set<std::string> nodes;
   for (const auto& p : List("pods", "default")) {
     nodes.insert(p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-                  ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0].get<std::string>());
+                  ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]
+                      .get<std::string>());
   }
   EXPECT_EQ(nodes, (std::set<std::string>{"n1", "n2"}));
   ASSERT_TRUE(Eventually([&] {
     auto d = objects_->GetJson(Kind("apps", "daemonsets"), "default", "agent");
-    return d && jsonx::Int(*d, "status.desiredNumberScheduled") == 2 && jsonx::Int(*d, "status.currentNumberScheduled") == 2;
+    return d && jsonx::Int(*d, "status.desiredNumberScheduled") == 2 &&
+           jsonx::Int(*d, "status.currentNumberScheduled") == 2;
   }));
   // A node leaving takes its daemon pod with it.
   ASSERT_TRUE(objects_->Delete(Kind("", "nodes"), "", "n2").ok());
@@ -381,14 +460,15 @@ TEST_F(ControllersTest, CronJobCreatesJobForMissedScheduleAndTracksIt) {
   ASSERT_TRUE(objects_->Create(Kind("batch", "cronjobs"), "default", cj).ok());
   // Pretend the last run was two minutes ago: one run is due now.
   const std::string two_min_ago = FormatRfc3339(std::chrono::system_clock::now() - std::chrono::minutes(2));
-  ASSERT_TRUE(objects_->GuaranteedUpdate(
-                  Kind("batch", "cronjobs"), "default", "tick",
-                  [&](const Json& c) -> Result<Json> {
-                    Json n = c;
-                    n["status"] = {{"lastScheduleTime", two_min_ago}};
-                    return n;
-                  },
-                  registry::WriteOptions{.subresource = "status"})
+  ASSERT_TRUE(objects_
+                  ->GuaranteedUpdate(
+                      Kind("batch", "cronjobs"), "default", "tick",
+                      [&](const Json& c) -> Result<Json> {
+                        Json n = c;
+                        n["status"] = {{"lastScheduleTime", two_min_ago}};
+                        return n;
+                      },
+                      registry::WriteOptions{.subresource = "status"})
                   .ok());
   ASSERT_TRUE(Eventually([&] { return List("batch/jobs", "default").size() == 1; }));
   Json job = List("batch/jobs", "default")[0];
@@ -419,14 +499,17 @@ namespace {
 // ResourceQuota: admission refuses the third pod with kube-apiserver's wording; the controller
 // keeps status.used current (and frees usage when pods finish or go away).
 TEST_F(ControllersTest, ResourceQuotaAdmissionAndUsage) {
-  objects_->AddAdmission(std::make_shared<registry::ResourceQuotaAdmission>(store_, [o = objects_.get()] { return o->kinds(); }));
-  Json quota = Json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"compute","namespace":"default"},
+  objects_->AddAdmission(
+      std::make_shared<registry::ResourceQuotaAdmission>(store_, [o = objects_.get()] { return o->kinds(); }));
+  Json quota =
+      Json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"compute","namespace":"default"},
     "spec":{"hard":{"pods":"2","requests.cpu":"1","count/deployments.apps":"5"}}})");
   ASSERT_TRUE(objects_->Create(Kind("", "resourcequotas"), "default", quota).ok());
   auto pod = [](const std::string& name, const char* cpu) {
-    return Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
-                       R"(","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx","resources":{"requests":{"cpu":")" +
-                       cpu + R"("}}}]}})");
+    return Json::parse(
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
+        R"(","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx","resources":{"requests":{"cpu":")" +
+        cpu + R"("}}}]}})");
   };
   ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", pod("p1", "250m")).ok());
   auto big = objects_->Create(Kind("", "pods"), "default", pod("big", "900m"));
@@ -460,12 +543,16 @@ TEST_F(ControllersTest, PodDisruptionBudgetStatusFollowsReadyPods) {
   ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 3; }));
   // minAvailable 2 (an integer): expected pods = selected pods; maxUnavailable 34%: from the
   // Deployment's scale (3), rounded up to 2 unavailable → 1 desired healthy.
-  ASSERT_TRUE(objects_->Create(Kind("policy", "poddisruptionbudgets"), "default", Json::parse(R"({
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("policy", "poddisruptionbudgets"), "default", Json::parse(R"({
     "apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"min","namespace":"default"},
-    "spec":{"minAvailable":2,"selector":{"matchLabels":{"app":"web"}}}})")).ok());
-  ASSERT_TRUE(objects_->Create(Kind("policy", "poddisruptionbudgets"), "default", Json::parse(R"({
+    "spec":{"minAvailable":2,"selector":{"matchLabels":{"app":"web"}}}})"))
+                  .ok());
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("policy", "poddisruptionbudgets"), "default", Json::parse(R"({
     "apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"max","namespace":"default"},
-    "spec":{"maxUnavailable":"34%","selector":{"matchLabels":{"app":"web"}}}})")).ok());
+    "spec":{"maxUnavailable":"34%","selector":{"matchLabels":{"app":"web"}}}})"))
+                  .ok());
   auto pdb = [&](const char* name) {
     auto o = objects_->GetJson(Kind("policy", "poddisruptionbudgets"), "default", name);
     return o ? jsonx::At(*o, "status") : Json();
@@ -489,9 +576,11 @@ TEST_F(ControllersTest, PodDisruptionBudgetStatusFollowsReadyPods) {
   EXPECT_EQ(jsonx::Int(pdb("max"), "desiredHealthy", -1), 1);
 
   // A selected pod without a controller: a percentage cannot be computed → fail safe.
-  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
     "metadata":{"name":"stray","namespace":"default","labels":{"app":"web"}},
-    "spec":{"containers":[{"name":"c","image":"i"}]}})")).ok());
+    "spec":{"containers":[{"name":"c","image":"i"}]}})"))
+                  .ok());
   ASSERT_TRUE(Eventually([&] {
     Json s = pdb("max");
     return s["conditions"][0]["reason"] == "SyncFailed" && jsonx::Int(s, "disruptionsAllowed", -1) == 0;
@@ -501,7 +590,8 @@ TEST_F(ControllersTest, PodDisruptionBudgetStatusFollowsReadyPods) {
 
 TEST_F(ControllersTest, HorizontalPodAutoscalerKeepsReplicasWithinBoundsWithoutMetrics) {
   ASSERT_TRUE(objects_->Create(Kind("apps", "deployments"), "default", Deployment("nginx:1", 1)).ok());
-  ASSERT_TRUE(objects_->Create(Kind("autoscaling", "horizontalpodautoscalers"), "default", Json::parse(R"({
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("autoscaling", "horizontalpodautoscalers"), "default", Json::parse(R"({
     "apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"web","namespace":"default"},
     "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":2,"maxReplicas":4}})"))
                   .ok());
@@ -528,43 +618,54 @@ TEST_F(ControllersTest, HorizontalPodAutoscalerKeepsReplicasWithinBoundsWithoutM
   ASSERT_TRUE(Eventually([&] { return condition(hpa(), "ScalingActive")["reason"] == "FailedGetResourceMetric"; }));
   EXPECT_EQ(condition(hpa(), "AbleToScale")["status"], "True");
   // Scaled past maxReplicas by hand: brought back to 4.
-  ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web", [](const Json& c) -> Result<Json> {
-                Json n = c;
-                n["spec"]["replicas"] = 9;
-                return n;
-              }).ok());
+  ASSERT_TRUE(objects_
+                  ->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web",
+                                     [](const Json& c) -> Result<Json> {
+                                       Json n = c;
+                                       n["spec"]["replicas"] = 9;
+                                       return n;
+                                     })
+                  .ok());
   EXPECT_TRUE(Eventually([&] { return deployment_replicas() == 4; }));
   // (AbleToScale said SucceededRescale until the next pass read the new scale, as in kube.)
   EXPECT_TRUE(Eventually([&] { return jsonx::Int(hpa(), "desiredReplicas", -1) == 4; }));
   // A target that does not exist.
-  ASSERT_TRUE(objects_->Create(Kind("autoscaling", "horizontalpodautoscalers"), "default", Json::parse(R"({
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("autoscaling", "horizontalpodautoscalers"), "default", Json::parse(R"({
     "apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"ghost","namespace":"default"},
     "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"ghost"},"maxReplicas":3}})"))
                   .ok());
   EXPECT_TRUE(Eventually([&] {
     auto o = objects_->GetJson(Kind("autoscaling", "horizontalpodautoscalers"), "default", "ghost");
-    return o && condition(jsonx::At(*o, "status"), "AbleToScale")["message"] ==
-                    "the HPA controller was unable to get the target's current scale: deployments.apps \"ghost\" not found";
+    return o &&
+           condition(jsonx::At(*o, "status"), "AbleToScale")["message"] ==
+               "the HPA controller was unable to get the target's current scale: deployments.apps \"ghost\" not found";
   }));
 }
 
 TEST_F(ControllersTest, FinishedPodsBeyondTheThresholdAreCollectedOldestFirst) {
   // The fixture keeps 5 finished pods (kube's default is 12500).
   for (int i = 0; i < 8; ++i) {
-    ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+    ASSERT_TRUE(objects_
+                    ->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
       "metadata":{"name":"done-)" + std::to_string(i) + R"(","namespace":"default"},
-      "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"i"}]}})")).ok());
+      "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"i"}]}})"))
+                    .ok());
   }
-  ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
-    "metadata":{"name":"running","namespace":"default"},"spec":{"containers":[{"name":"c","image":"i"}]}})")).ok());
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+    "metadata":{"name":"running","namespace":"default"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
+                  .ok());
   for (int i = 0; i < 8; ++i) {
-    ASSERT_TRUE(objects_->GuaranteedUpdate(Kind("", "pods"), "default", "done-" + std::to_string(i),
-                                           [](const Json& c) -> Result<Json> {
-                                             Json n = c;
-                                             n["status"] = {{"phase", "Succeeded"}};
-                                             return n;
-                                           },
-                                           registry::WriteOptions{.subresource = "status"})
+    ASSERT_TRUE(objects_
+                    ->GuaranteedUpdate(
+                        Kind("", "pods"), "default", "done-" + std::to_string(i),
+                        [](const Json& c) -> Result<Json> {
+                          Json n = c;
+                          n["status"] = {{"phase", "Succeeded"}};
+                          return n;
+                        },
+                        registry::WriteOptions{.subresource = "status"})
                     .ok());
   }
   ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 6; }));
@@ -580,13 +681,17 @@ TEST_F(ControllersTest, PodsOfAVanishedNodeAreMarkedFailedAndDeletedAfterQuarant
   gc.Register(*ctx.informer);
   ASSERT_TRUE(ctx.informer->Start().ok());
   gc.Start();
-  ASSERT_TRUE(objects_->Create(Kind("", "nodes"), "", Json::parse(R"({"apiVersion":"v1","kind":"Node",
-    "metadata":{"name":"n1"}})")).ok());
+  ASSERT_TRUE(objects_
+                  ->Create(Kind("", "nodes"), "", Json::parse(R"({"apiVersion":"v1","kind":"Node",
+    "metadata":{"name":"n1"}})"))
+                  .ok());
   for (const char* name : {"on-n1", "on-gone"}) {
     std::string node = std::string(name) == "on-n1" ? "n1" : "gone";
-    ASSERT_TRUE(objects_->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
+    ASSERT_TRUE(objects_
+                    ->Create(Kind("", "pods"), "default", Json::parse(R"({"apiVersion":"v1","kind":"Pod",
       "metadata":{"name":")" + std::string(name) + R"(","namespace":"default"},
-      "spec":{"nodeName":")" + node + R"(","containers":[{"name":"c","image":"i"}]}})")).ok());
+      "spec":{"nodeName":")" + node + R"(","containers":[{"name":"c","image":"i"}]}})"))
+                    .ok());
   }
   // Quarantine first: right after creation the orphan is still there.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -66,6 +66,17 @@ void EndpointsController::Register(SharedInformer& informer) {
                              EnqueueServicesSelecting(p);
                            },
                        .on_delete = [this](const store::ObjectPtr& p) { EnqueueServicesSelecting(p); }});
+  // Endpoints or a slice deleted while their Service exists are made again (kube's onEndpointsDelete and
+  // slice tracker). This also closes a race: when a Service is deleted and re-made at once, its reconcile
+  // may still see the old Endpoints in the cache, find them current, and skip; their deletion then lands.
+  informer.AddHandler({.resource = "endpoints", .on_delete = [this](const store::ObjectPtr& o) { Enqueue(o); }});
+  if (const resource::Kind* slices = ctx_.objects->Find("discovery.k8s.io", "endpointslices")) {
+    informer.AddHandler({.resource = slices->info.StorageResource(), .on_delete = [this](const store::ObjectPtr& o) {
+                           const store::JsonPtr view = View(o);
+                           const Json& svc = jsonx::Child(jsonx::At(*view, "metadata.labels"), kServiceNameLabel);
+                           if (svc.is_string()) Enqueue(o->key.ns + "/" + svc.get<std::string>());
+                         }});
+  }
 }
 
 void EndpointsController::EnqueueServicesSelecting(const store::ObjectPtr& pod_obj) {
@@ -150,8 +161,9 @@ Outcome EndpointsController::Reconcile(const std::string& key) {
   } else {
     const Json existing = Parse(cur);
     const Json& old_subsets = jsonx::Child(existing, "subsets");
-    const bool same = (subset_list.empty() ? (old_subsets.is_null() || old_subsets.empty()) : old_subsets == subset_list) &&
-                      (labels.empty() ? !jsonx::Has(existing["metadata"], "labels") : existing["metadata"]["labels"] == labels);
+    const bool same =
+        (subset_list.empty() ? (old_subsets.is_null() || old_subsets.empty()) : old_subsets == subset_list) &&
+        (labels.empty() ? !jsonx::Has(existing["metadata"], "labels") : existing["metadata"]["labels"] == labels);
     if (!same) {
       auto res = ctx_.objects->GuaranteedUpdate(*ep_kind, ns, name, [&](const Json& c) -> Result<Json> {
         Json n = c;
@@ -183,7 +195,10 @@ Status EndpointsController::SyncSlice(const Json& svc, const Json& endpoints_lis
   for (const auto& s : ctx_.informer->List(kind->info.StorageResource(), ns)) {
     Json slice = Parse(s);
     const Json& l = jsonx::At(slice, "metadata.labels");
-    if (jsonx::Child(l, kServiceNameLabel) == Json(svc_name) && jsonx::Child(l, kManagedBy) == Json(kManager)) {
+    // (a slice owned by an earlier Service of the same name is the garbage collector's, not ours)
+    const auto owner = ControllerRef(slice);
+    if (jsonx::Child(l, kServiceNameLabel) == Json(svc_name) && jsonx::Child(l, kManagedBy) == Json(kManager) &&
+        (!owner || owner->uid == jsonx::Str(svc, "metadata.uid"))) {
       mine = std::move(slice);
       break;
     }
@@ -210,13 +225,14 @@ Status EndpointsController::SyncSlice(const Json& svc, const Json& endpoints_lis
       jsonx::At(*mine, "metadata.labels") == want_labels) {
     return {};
   }
-  auto res = ctx_.objects->GuaranteedUpdate(*kind, ns, jsonx::Str(*mine, "metadata.name"), [&](const Json& c) -> Result<Json> {
-    Json n = c;
-    n["endpoints"] = endpoints_list;
-    n["ports"] = ports;
-    n["metadata"]["labels"] = want_labels;
-    return n;
-  });
+  auto res =
+      ctx_.objects->GuaranteedUpdate(*kind, ns, jsonx::Str(*mine, "metadata.name"), [&](const Json& c) -> Result<Json> {
+        Json n = c;
+        n["endpoints"] = endpoints_list;
+        n["ports"] = ports;
+        n["metadata"]["labels"] = want_labels;
+        return n;
+      });
   if (!res && res.error().code != ErrorCode::kNotFound) return res.take_error();
   return {};
 }
