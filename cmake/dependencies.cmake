@@ -10,6 +10,11 @@ find_package(benchmark REQUIRED)
 find_package(prometheus-cpp REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2>=1.52)
+# libjemalloc-dev: the server binary's allocator (src/CMakeLists.txt). Not under sanitizers, which
+# bring their own malloc.
+if(NOT VKUBE_SANITIZE)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
 
 # Asio: no deprecated APIs, and coroutine-friendly defaults.
 add_library(vkube_asio INTERFACE)

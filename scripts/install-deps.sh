@@ -11,6 +11,7 @@ PKGS=(
   nlohmann-json3-dev          # JSON object model
   libyaml-cpp-dev             # YAML request bodies
   libsqlite3-dev              # embedded durable store (WAL)
+  libjemalloc-dev             # the server binary's allocator
   etcd-server etcd-client     # etcd store backend (--store=etcd) and its tests
   prometheus-cpp-dev          # metrics registry
   zlib1g-dev                  # gzip responses
