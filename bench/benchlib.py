@@ -44,11 +44,11 @@ class Conn:
 class MultiTenantServer:
     """`vkube serve` on a fresh data dir, listening on free ports; stop() removes everything."""
 
-    def __init__(self, binary, extra=(), prefix="vkube-bench-"):
+    def __init__(self, binary, extra=(), prefix="vkube-bench-", launcher=()):
         self.work = tempfile.mkdtemp(prefix=prefix)
         self.data = os.path.join(self.work, "data")
         self.log = open(os.path.join(self.work, "vkube.log"), "w")
-        self.proc = subprocess.Popen([binary, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0",
+        self.proc = subprocess.Popen([*launcher, binary, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0",
                                       "--default-tenant", "", "--log-level", "warn", *extra],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         endpoint = os.path.join(self.data, "endpoint.json")

@@ -19,6 +19,7 @@ PKGS=(
   libbenchmark-dev            # micro-benchmarks
   clang libclang-rt-14-dev    # libFuzzer + sanitizers
   nghttp2-client wrk nginx    # bench: h2load, wrk, reference TLS server
+  gnuplot-nox                 # bench: plots (PNG) next to the results
   golang-k8s-kube-openapi-dev # upstream swagger.json used as OpenAPI data
   python3 openssl curl
   python3-kubernetes          # e2e: the official Python client as a second client library

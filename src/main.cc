@@ -219,7 +219,8 @@ int Serve(const ServeOptions& o) {
     }
   }
 
-  tenancy::TenantRouter router(**tenants, tenancy::RouterOptions{o.base_domain, o.default_tenant}, blocking);
+  tenancy::TenantRouter router(**tenants, tenancy::RouterOptions{o.base_domain, o.default_tenant, o.fair_turns},
+                               blocking);
   http::ServerConfig cfg;
   cfg.listen_host = o.listen_host;
   cfg.port = o.listen_port;

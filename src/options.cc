@@ -5,7 +5,7 @@ namespace vkube {
 std::string Usage() {
   return "usage:\n"
          "  vkube serve --data-dir DIR [--listen HOST:PORT] [--tls-san NAME]... [--threads N]\n"
-         "              [--openapi-schema PATH] [--log-level debug|info|warn|error] [--no-http2]\n"
+         "              [--openapi-schema PATH] [--log-level debug|info|warn|error] [--no-http2] [--no-fair-turns]\n"
          "              [--idle-timeout SECONDS] [--admin-listen HOST:PORT] [--base-domain DOMAIN]\n"
          "              [--default-tenant NAME] [--tenants FILE] [--tenant-qps N] [--tenant-burst N]\n"
          "              [--tenant-max-watches N] [--tenant-max-inflight N] [--tenant-max-objects N]\n"
@@ -112,7 +112,7 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     } else if (flag == "--help") {
       cmd.kind = Command::Kind::kHelp;
       return cmd;
-    } else if (flag != "--no-http2" && flag != "--no-host-nodes") {
+    } else if (flag != "--no-http2" && flag != "--no-host-nodes" && flag != "--no-fair-turns") {
       if (i + 1 >= args.size()) return Error::Make(ErrorCode::kBadRequest, "flag needs a value: " + flag);
       value = args[++i];
     }
@@ -208,6 +208,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       o.idle_timeout_seconds = static_cast<unsigned>(std::stoul(value));
     } else if (flag == "--no-http2") {
       o.http2 = false;
+    } else if (flag == "--no-fair-turns") {
+      o.fair_turns = false;
     } else {
       return Error::Make(ErrorCode::kBadRequest, "unknown flag: " + flag);
     }

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string openapi_schema = "/usr/share/gocode/src/k8s.io/kube-openapi/pkg/schemaconv/testdata/swagger.json";
   std::string log_level = "info";
   bool http2 = true;
+  bool fair_turns = true;              // tenants take turns per I/O thread (net/fair_turns.h); off: FIFO
   unsigned idle_timeout_seconds = 90;  // keep-alive connections with no request are closed after this
   // Tenancy: the admin API's own listener; SNI routing domain; the tenant served at the root path
   // ("" = none); a file of tenant names (one per line, # comments) that must exist.

@@ -14,6 +14,11 @@ TEST(Options, ParsesServeFlags) {
   EXPECT_EQ(c->serve.listen_port, 0);
   EXPECT_EQ(c->serve.tls_sans, std::vector<std::string>{"a.example"});
   EXPECT_EQ(c->serve.threads, 2u);
+  EXPECT_TRUE(c->serve.fair_turns);
+  auto fifo = ParseCommandLine({"serve", "--data-dir", "/tmp/x", "--no-fair-turns", "--threads", "1"});
+  ASSERT_TRUE(fifo.ok());
+  EXPECT_FALSE(fifo->serve.fair_turns);
+  EXPECT_EQ(fifo->serve.threads, 1u);
 }
 
 TEST(Options, ParsesSyncerFlags) {

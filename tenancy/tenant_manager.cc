@@ -1,7 +1,6 @@
 #include "tenancy/tenant_manager.h"
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "libs/core/log.h"
@@ -112,6 +111,11 @@ Status TenantManager::Delete(const std::string& name) {
   }
   VKUBE_LOG(kInfo) << "tenant " << name << " deleted";
   return {};
+}
+
+std::size_t TenantManager::Count() const {
+  std::shared_lock lock(mu_);
+  return tenants_.size();
 }
 
 std::vector<TenantInfo> TenantManager::List() const {

@@ -32,6 +32,7 @@ class TenantManager {
   // Stops the tenant, then removes its data (store partition, credentials). kNotFound if absent.
   Status Delete(const std::string& name);
   std::vector<TenantInfo> List() const;
+  std::size_t Count() const;
   std::optional<TenantInfo> Find(const std::string& name) const;
   // The running tenant, started on first use; kNotFound if there is no such tenant.
   Result<std::shared_ptr<Tenant>> Acquire(const std::string& name);

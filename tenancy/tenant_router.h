@@ -5,10 +5,9 @@
 //   2. else the path prefix /tenants/TENANT/ (stripped);
 //   3. else the default tenant, if one is configured.
 // An unknown tenant gets 401 like a bad credential: tenant names are not disclosed.
+#include <boost/asio/thread_pool.hpp>
 #include <optional>
 #include <string>
-
-#include <boost/asio/thread_pool.hpp>
 
 #include "libs/http/handler.h"
 #include "tenancy/tenant_manager.h"
@@ -17,14 +16,15 @@ namespace vkube::tenancy {
 
 struct Route {
   std::string tenant;
-  std::string path;    // request path inside the tenant (prefix stripped)
-  std::string target;  // path + "?" + query when there is a query
+  std::string path;         // request path inside the tenant (prefix stripped)
+  std::string target;       // path + "?" + query when there is a query
   bool is_default = false;  // reached as the default tenant (no SNI, no prefix)
 };
 
 struct RouterOptions {
   std::string base_domain;     // "" = no SNI routing
   std::string default_tenant;  // "" = none: requests without a tenant route get 401
+  bool fair_turns = true;      // tenants take turns per I/O thread (libs/net/fair_turns.h)
 };
 
 // Pure routing decision (unit-tested, fuzzed): nullopt = no tenant addressed.
