@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/framework/object_util.h"
@@ -25,28 +26,19 @@ namespace jsonx = resource::jsonx;
 std::shared_ptr<const resource::Registry> WithBatch(const std::shared_ptr<const resource::Registry>& base) {
   if (base->Find("batch", "v1", "jobs") != nullptr) return base;
   std::vector<resource::Kind> kinds;
-  resource::Kind job;
-  job.info = {.group = "batch",
+  for (const auto& [plural, kind, singular] : {std::tuple{"jobs", "Job", "job"}, {"cronjobs", "CronJob", "cronjob"}}) {
+    resource::Kind k;
+    k.info = {.group = "batch",
               .version = "v1",
-              .resource = "jobs",
-              .kind = "Job",
-              .singular = "job",
+              .resource = plural,
+              .kind = kind,
+              .singular = singular,
               .namespaced = true,
               .has_status = true};
-  job.strategy = std::make_shared<resource::Strategy>(
-      resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "Job"});
-  kinds.push_back(std::move(job));
-  resource::Kind cj;
-  cj.info = {.group = "batch",
-             .version = "v1",
-             .resource = "cronjobs",
-             .kind = "CronJob",
-             .singular = "cronjob",
-             .namespaced = true,
-             .has_status = true};
-  cj.strategy = std::make_shared<resource::Strategy>(
-      resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = "CronJob"});
-  kinds.push_back(std::move(cj));
+    k.strategy = std::make_shared<resource::Strategy>(
+        resource::StrategyTraits{.has_status = true, .tracks_generation = true, .kind = kind});
+    kinds.push_back(std::move(k));
+  }
   return std::make_shared<const resource::Registry>(base, std::move(kinds));
 }
 
@@ -85,6 +77,16 @@ class ControllersTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
+  }
+  bool SetReplicas(const resource::Kind& kind, const std::string& name, int replicas) {
+    return objects_
+        ->GuaranteedUpdate(kind, "default", name,
+                           [replicas](const Json& c) -> Result<Json> {
+                             Json n = c;
+                             n["spec"]["replicas"] = replicas;
+                             return n;
+                           })
+        .ok();
   }
   std::vector<Json> List(const char* resource, const std::string& ns) {
     std::vector<Json> out;
@@ -216,14 +218,7 @@ TEST_F(ControllersTest, ReplicaSetReplacesDeletedPodsAndScalesDown) {
     return pods.size() == 2 && jsonx::Str(pods[0], "metadata.name") != victim &&
            jsonx::Str(pods[1], "metadata.name") != victim;
   }));
-  ASSERT_TRUE(objects_
-                  ->GuaranteedUpdate(Kind("apps", "replicasets"), "default", "rs",
-                                     [](const Json& c) -> Result<Json> {
-                                       Json n = c;
-                                       n["spec"]["replicas"] = 0;
-                                       return n;
-                                     })
-                  .ok());
+  ASSERT_TRUE(SetReplicas(Kind("apps", "replicasets"), "rs", 0));
   EXPECT_TRUE(Eventually([&] { return List("pods", "default").empty(); }));
 }
 
@@ -351,14 +346,7 @@ TEST_F(ControllersTest, StatefulSetCreatesOrderedPodsAndClaims) {
     return s && jsonx::Int(*s, "status.readyReplicas") == 3;
   }));
   // Scale down removes the highest ordinal and keeps its claim.
-  ASSERT_TRUE(objects_
-                  ->GuaranteedUpdate(Kind("apps", "statefulsets"), "default", "db",
-                                     [](const Json& c) -> Result<Json> {
-                                       Json n = c;
-                                       n["spec"]["replicas"] = 2;
-                                       return n;
-                                     })
-                  .ok());
+  ASSERT_TRUE(SetReplicas(Kind("apps", "statefulsets"), "db", 2));
   ASSERT_TRUE(Eventually([&] { return List("pods", "default").size() == 2; }));
   EXPECT_FALSE(objects_->Get(Kind("", "pods"), "default", "db-2").ok());
   EXPECT_TRUE(objects_->Get(Kind("", "persistentvolumeclaims"), "default", "data-db-2").ok());
@@ -618,14 +606,7 @@ TEST_F(ControllersTest, HorizontalPodAutoscalerKeepsReplicasWithinBoundsWithoutM
   ASSERT_TRUE(Eventually([&] { return condition(hpa(), "ScalingActive")["reason"] == "FailedGetResourceMetric"; }));
   EXPECT_EQ(condition(hpa(), "AbleToScale")["status"], "True");
   // Scaled past maxReplicas by hand: brought back to 4.
-  ASSERT_TRUE(objects_
-                  ->GuaranteedUpdate(Kind("apps", "deployments"), "default", "web",
-                                     [](const Json& c) -> Result<Json> {
-                                       Json n = c;
-                                       n["spec"]["replicas"] = 9;
-                                       return n;
-                                     })
-                  .ok());
+  ASSERT_TRUE(SetReplicas(Kind("apps", "deployments"), "web", 9));
   EXPECT_TRUE(Eventually([&] { return deployment_replicas() == 4; }));
   // (AbleToScale said SucceededRescale until the next pass read the new scale, as in kube.)
   EXPECT_TRUE(Eventually([&] { return jsonx::Int(hpa(), "desiredReplicas", -1) == 4; }));
