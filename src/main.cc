@@ -201,6 +201,7 @@ int Serve(const ServeOptions& o) {
   platform.tenant_limits = tenancy::TenantLimits{.requests_per_second = o.tenant_qps,
                                                  .burst = o.tenant_burst,
                                                  .max_watches = o.tenant_max_watches,
+                                                 .max_connections = o.tenant_max_connections,
                                                  .max_inflight = o.tenant_max_inflight,
                                                  .max_objects = o.tenant_max_objects};
   auto tenants = tenancy::TenantManager::Open(platform);

@@ -8,7 +8,8 @@ std::string Usage() {
          "              [--openapi-schema PATH] [--log-level debug|info|warn|error] [--no-http2] [--no-fair-turns]\n"
          "              [--idle-timeout SECONDS] [--admin-listen HOST:PORT] [--base-domain DOMAIN]\n"
          "              [--default-tenant NAME] [--tenants FILE] [--tenant-qps N] [--tenant-burst N]\n"
-         "              [--tenant-max-watches N] [--tenant-max-inflight N] [--tenant-max-objects N]\n"
+         "              [--tenant-max-watches N] [--tenant-max-connections N] [--tenant-max-inflight N]\n"
+         "              [--tenant-max-objects N]\n"
          "              [--host-kubeconfig FILE|in-cluster --host-namespace NS [--host-dns IP]\n"
          "               [--no-host-nodes] [--host-qps N] [--host-burst N] [--pod-api-address HOST:PORT]]\n"
          "              sync tenants' pods to that host namespace; host pods reach their tenant's API\n"
@@ -140,6 +141,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       o.host_nodes = static_cast<int>(n);
     } else if (flag == "--tenant-max-watches") {
       if (auto st = ParseCount(flag, value, &o.tenant_max_watches); !st) return st.take_error();
+    } else if (flag == "--tenant-max-connections") {
+      if (auto st = ParseCount(flag, value, &o.tenant_max_connections); !st) return st.take_error();
     } else if (flag == "--tenant-max-inflight") {
       if (auto st = ParseCount(flag, value, &o.tenant_max_inflight); !st) return st.take_error();
     } else if (flag == "--no-host-nodes") {

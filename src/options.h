@@ -31,6 +31,7 @@ struct ServeOptions {
   double tenant_qps = 0;
   double tenant_burst = 0;
   std::size_t tenant_max_watches = 0;
+  std::size_t tenant_max_connections = 0;
   std::size_t tenant_max_inflight = 0;
   std::size_t tenant_max_objects = 0;
   // `vkube host`: the default tenant is a local host cluster with this many simulated nodes.

@@ -6,10 +6,10 @@
 
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "tenancy/platform_metrics.h"
-#include "tenancy/testing/test_platform.h"
 #include "tenancy/tenant_manager.h"
 #include "tenancy/tenant_name.h"
 #include "tenancy/tenant_router.h"
+#include "tenancy/testing/test_platform.h"
 
 namespace vkube::tenancy {
 namespace {
@@ -18,7 +18,8 @@ TEST(TenantName, DnsLabelsOfAtMostFortyCharacters) {
   EXPECT_TRUE(ValidateTenantName("team-a").ok());
   EXPECT_TRUE(ValidateTenantName("a").ok());
   EXPECT_TRUE(ValidateTenantName(std::string(40, 'a')).ok());
-  for (const std::string& bad : std::vector<std::string>{"", "-a", "a-", "A", "a.b", "a/b", "a%2Fb", "..", std::string(41, 'a'), "a b", "a_b"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "-a", "a-", "A", "a.b", "a/b", "a%2Fb", "..", std::string(41, 'a'), "a b", "a_b"}) {
     auto s = ValidateTenantName(bad);
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_EQ(s.error().code, ErrorCode::kInvalid);
@@ -31,6 +32,7 @@ TEST(ResolveRoute, SniThenPathPrefixThenDefault) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->tenant, "team-a");
   EXPECT_EQ(r->target, "/api/v1/pods?limit=1");
+  EXPECT_TRUE(r->by_sni);
   EXPECT_EQ(ResolveRoute(o, "TEAM-A.VKUBE.TEST", "/", "")->tenant, "");  // label must be lower case
   // With SNI the path is never a tenant route: /tenants/b stays a path inside team-a.
   r = ResolveRoute(o, "team-a.vkube.test", "/tenants/b/api", "");
@@ -38,6 +40,7 @@ TEST(ResolveRoute, SniThenPathPrefixThenDefault) {
   EXPECT_EQ(r->path, "/tenants/b/api");
   r = ResolveRoute(o, "", "/tenants/b/api/v1/namespaces", "");
   EXPECT_EQ(r->tenant, "b");
+  EXPECT_FALSE(r->by_sni);
   EXPECT_EQ(r->path, "/api/v1/namespaces");
   EXPECT_EQ(ResolveRoute(o, "", "/tenants/b", "")->path, "/");
   EXPECT_EQ(ResolveRoute(o, "localhost", "/api", "")->tenant, "default");
@@ -91,7 +94,8 @@ TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE((*a)->credentials().ca.cert_pem, (*b)->credentials().ca.cert_pem);
   EXPECT_NE((*a)->credentials().admin_token, (*b)->credentials().admin_token);
-  nlohmann::json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "only-a"}, {"namespace", "default"}}}};
+  nlohmann::json cm = {
+      {"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "only-a"}, {"namespace", "default"}}}};
   ASSERT_TRUE((*a)->store().Create(store::Key{"configmaps", "default", "only-a"}, cm, {}).ok());
   // kube-root-ca.crt comes from each tenant's own controllers; only-a stays in a.
   EXPECT_EQ((*a)->store().Get(store::Key{"configmaps", "default", "only-a"}).ok(), true);
@@ -133,7 +137,7 @@ TEST(TenantGate, TokenBucketAndWatchCap) {
   EXPECT_TRUE(gate.AdmitRequest(t0));
   EXPECT_TRUE(gate.AdmitRequest(t0));
   EXPECT_TRUE(gate.AdmitRequest(t0));
-  EXPECT_FALSE(gate.AdmitRequest(t0));  // burst spent
+  EXPECT_FALSE(gate.AdmitRequest(t0));                                  // burst spent
   EXPECT_TRUE(gate.AdmitRequest(t0 + std::chrono::milliseconds(100)));  // one token per 100 ms
   EXPECT_FALSE(gate.AdmitRequest(t0 + std::chrono::milliseconds(150)));
   {
@@ -147,6 +151,28 @@ TEST(TenantGate, TokenBucketAndWatchCap) {
   EXPECT_TRUE(gate.AdmitWatch().ok());
   TenantGate unlimited(TenantLimits{});
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(unlimited.AdmitRequest(t0));
+  EXPECT_FALSE(unlimited.caps_connections());
+}
+
+TEST(TenantGate, ConnectionCapLeasesOutliveTheGate) {
+  std::shared_ptr<void> kept;
+  {
+    TenantGate gate(TenantLimits{.max_connections = 2});
+    ASSERT_TRUE(gate.caps_connections());
+    std::shared_ptr<void> a = gate.AdmitConnection(), b = gate.AdmitConnection();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(gate.AdmitConnection(), nullptr);
+    EXPECT_EQ(gate.connections(), 2u);
+    std::shared_ptr<void> a2 = a;  // (a connection's streams share one lease)
+    a.reset();
+    EXPECT_EQ(gate.connections(), 2u);
+    a2.reset();
+    EXPECT_EQ(gate.connections(), 1u);  // freed when the connection's last reference goes
+    kept = gate.AdmitConnection();
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(gate.AdmitConnection(), nullptr);
+  }
+  kept.reset();  // after the gate is gone (an unloaded tenant): no use after free (ASan)
 }
 
 }  // namespace

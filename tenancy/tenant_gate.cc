@@ -8,6 +8,7 @@ TenantGate::TenantGate(const TenantLimits& l)
     : rate_(l.requests_per_second),
       burst_(l.burst > 0 ? l.burst : std::max(1.0, l.requests_per_second)),
       max_watches_(l.max_watches),
+      max_connections_(l.max_connections),
       tokens_(burst_),
       last_(Clock::now()) {}
 
@@ -34,6 +35,15 @@ TenantGate::WatchSlot TenantGate::AdmitWatch() {
     if (n >= max_watches_) return WatchSlot();
   } while (!watches_.compare_exchange_weak(n, n + 1));
   return WatchSlot(&watches_);
+}
+
+std::shared_ptr<void> TenantGate::AdmitConnection() {
+  std::size_t n = connections_->load();
+  do {
+    if (max_connections_ != 0 && n >= max_connections_) return nullptr;
+  } while (!connections_->compare_exchange_weak(n, n + 1));
+  std::shared_ptr<std::atomic<std::size_t>> counter = connections_;
+  return {counter.get(), [counter](void*) { counter->fetch_sub(1); }};
 }
 
 }  // namespace vkube::tenancy

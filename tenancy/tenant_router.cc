@@ -36,10 +36,19 @@ asio::awaitable<std::optional<Result<std::shared_ptr<Tenant>>>> AcquireTenant(Te
   co_return tenants.Acquire(name);
 }
 
-http::Response TooManyRequests() {
-  Error e = Error::Make(ErrorCode::kTooManyRequests, "Too many requests, please try again later.");
+http::Response TooManyRequests(const char* message = "Too many requests, please try again later.") {
+  Error e = Error::Make(ErrorCode::kTooManyRequests, message);
   e.details.retry_after_seconds = 1;
   return apiserver::ErrorResponse(e);
+}
+
+// A connection of the tenant's own (SNI) holds one of its connection slots from its first request
+// to its close. Over the cap every request is refused, and HTTP/1.1 closes the connection.
+bool AdmitConnection(const Route& route, Tenant& tenant, const http::Request& request) {
+  if (!route.by_sni || !request.peer || !tenant.gate().caps_connections()) return true;
+  if (request.peer->handler_state) return true;
+  request.peer->handler_state = tenant.gate().AdmitConnection();
+  return request.peer->handler_state != nullptr;
 }
 
 bool IsPublic(std::string_view path) {
@@ -137,7 +146,11 @@ std::optional<Route> ResolveRoute(const RouterOptions& o, std::string_view sni, 
     return r;
   };
   std::string_view label;
-  if (EndsWithDomain(sni, o.base_domain, &label)) return make(label, path);
+  if (EndsWithDomain(sni, o.base_domain, &label)) {
+    Route r = make(label, path);
+    r.by_sni = true;
+    return r;
+  }
   if (path.starts_with(kPathPrefix)) {
     std::string_view rest = path.substr(kPathPrefix.size());
     const std::size_t slash = rest.find('/');
@@ -182,6 +195,11 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     const asio::any_io_executor ex = co_await asio::this_coro::executor;
     net::FairTurns& turns = net::FairTurns::For(ex);
     co_await turns.Take(tenant->name());
+  }
+  if (!AdmitConnection(*route, *tenant, request)) {
+    http::Response refused = TooManyRequests("too many connections to this virtual cluster, please try again later");
+    refused.close = true;
+    co_return co_await writer.Send(std::move(refused));
   }
   request.path = std::move(route->path);
   request.target = std::move(route->target);

@@ -19,6 +19,7 @@ struct Route {
   std::string path;         // request path inside the tenant (prefix stripped)
   std::string target;       // path + "?" + query when there is a query
   bool is_default = false;  // reached as the default tenant (no SNI, no prefix)
+  bool by_sni = false;      // reached by TLS SNI: every request of the connection is this tenant's
 };
 
 struct RouterOptions {

@@ -70,12 +70,14 @@ void EndpointsController::Register(SharedInformer& informer) {
   // slice tracker). This also closes a race: when a Service is deleted and re-made at once, its reconcile
   // may still see the old Endpoints in the cache, find them current, and skip; their deletion then lands.
   informer.AddHandler({.resource = "endpoints", .on_delete = [this](const store::ObjectPtr& o) { Enqueue(o); }});
+  // Slices added are checked too: one made twice (see SyncSlice) is removed.
   if (const resource::Kind* slices = ctx_.objects->Find("discovery.k8s.io", "endpointslices")) {
-    informer.AddHandler({.resource = slices->info.StorageResource(), .on_delete = [this](const store::ObjectPtr& o) {
-                           const store::JsonPtr view = View(o);
-                           const Json& svc = jsonx::Child(jsonx::At(*view, "metadata.labels"), kServiceNameLabel);
-                           if (svc.is_string()) Enqueue(o->key.ns + "/" + svc.get<std::string>());
-                         }});
+    auto service_of = [this](const store::ObjectPtr& o) {
+      const store::JsonPtr view = View(o);
+      const Json& svc = jsonx::Child(jsonx::At(*view, "metadata.labels"), kServiceNameLabel);
+      if (svc.is_string()) Enqueue(o->key.ns + "/" + svc.get<std::string>());
+    };
+    informer.AddHandler({.resource = slices->info.StorageResource(), .on_add = service_of, .on_delete = service_of});
   }
 }
 
@@ -199,8 +201,14 @@ Status EndpointsController::SyncSlice(const Json& svc, const Json& endpoints_lis
     const auto owner = ControllerRef(slice);
     if (jsonx::Child(l, kServiceNameLabel) == Json(svc_name) && jsonx::Child(l, kManagedBy) == Json(kManager) &&
         (!owner || owner->uid == jsonx::Str(svc, "metadata.uid"))) {
-      mine = std::move(slice);
-      break;
+      if (!mine) {
+        mine = std::move(slice);
+        continue;
+      }
+      // A second one: made while the cache had not yet shown our first (kube's slice tracker
+      // prevents these; here they are removed when seen).
+      auto res = ctx_.objects->Delete(*kind, ns, s->key.name);
+      if (!res && res.error().code != ErrorCode::kNotFound) return res.take_error();
     }
   }
   Json want_labels = jsonx::At(svc, "metadata.labels").is_object() ? svc["metadata"]["labels"] : Json::object();

@@ -82,7 +82,7 @@ class Http1Writer final : public ResponseWriter {
   asio::awaitable<void> Send(Response r) override {
     if (sent_) co_return;  // contract violation; a second response would corrupt the stream
     sent_ = true;
-    if (ctx_.drain->draining()) keep_alive_ = false;
+    if (ctx_.drain->draining() || r.close) keep_alive_ = false;
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
     CopyHeaders(r.headers, res);
     res.keep_alive(keep_alive_);

@@ -31,6 +31,9 @@ struct PeerInfo {
   // The presented leaf certificate (DER), verified or not: a multi-tenant handler checks it against
   // the addressed tenant's CA.
   std::string client_cert_der;
+  // Opaque state the handler ties to this connection's life (e.g. a per-tenant connection slot,
+  // freed when the connection closes). Only touched on the connection's own thread.
+  mutable std::shared_ptr<void> handler_state;
 };
 
 struct Request {
@@ -54,6 +57,7 @@ struct Response {
   int status = 200;
   Headers headers;  // content-length / framing headers are added by the codec
   std::string body;
+  bool close = false;  // end the connection after this response (HTTP/1.1; HTTP/2 keeps its other streams)
 };
 
 std::string_view ReasonPhrase(int status);

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import ssl
 import subprocess
@@ -97,8 +98,8 @@ def vkube_cli(*args):
 class Tenancy:
     """A VkubeServer started with --base-domain, plus the tenant-aware requests the tests make."""
 
-    def __init__(self):
-        self.server = VkubeServer(extra_args=["--base-domain", BASE_DOMAIN])
+    def __init__(self, extra=()):
+        self.server = VkubeServer(extra_args=["--base-domain", BASE_DOMAIN, *extra])
         self.scratch = tempfile.mkdtemp(prefix="vkube-e2e-tenancy-")
 
     # --- process ------------------------------------------------------------------------------------
@@ -256,10 +257,11 @@ def run_concurrently(fns):
 
 class TenancyCase(unittest.TestCase):
     t = None  # Tenancy
+    SERVE_FLAGS = ()  # extra `vkube serve` flags of this class's server
 
     @classmethod
     def setUpClass(cls):
-        cls.t = Tenancy()
+        cls.t = Tenancy(cls.SERVE_FLAGS)
         try:
             cls.t.start()
         except BaseException:
@@ -1083,6 +1085,74 @@ class RestartDurability(TenancyCase):
                 self.assertEqual(state[key], value, f"{n}: {key} after kill -9")
             # and still usable for writes
             t.post_json(n, f"/api/v1/namespaces/dur-{n}/configmaps", configmap(f"after-{n}", f"dur-{n}", n))
+
+
+# --------------------------------------------------------------------------------------------------
+# 7: per-tenant connection cap (SNI connections are the tenant's own).
+# --------------------------------------------------------------------------------------------------
+
+class ConnectionCap(TenancyCase):
+    SERVE_FLAGS = ("--tenant-max-connections", "2")
+
+    def sni_connection(self, tenant):
+        """A keep-alive HTTP/1.1 connection that reaches `tenant` by SNI."""
+        host = f"{tenant}.{BASE_DOMAIN}"
+        ctx = ssl.create_default_context(cafile=self.t.ca_bundle())
+        ctx.set_alpn_protocols(["http/1.1"])
+        c = HTTPSConnection(host, self.t.port, context=ctx, timeout=10)
+        c.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.t.port), timeout=10), server_hostname=host)
+        return c
+
+    def get(self, c, tenant):
+        c.request("GET", "/api/v1/namespaces/default", headers={"Authorization": "Bearer " + self.t.token(tenant)})
+        r = c.getresponse()
+        return r.status, r.read().decode(), r.getheader("Connection"), r.getheader("Retry-After")
+
+    def test_sni_connections_over_the_cap_get_429_and_are_closed(self):
+        t = self.t
+        t.ensure_tenants("alpha", "bravo")
+        first, second = self.sni_connection("alpha"), self.sni_connection("alpha")
+        for c in (first, second):
+            for _ in range(2):  # (a connection keeps its slot across requests)
+                self.assertEqual(self.get(c, "alpha")[0], 200)
+        # Over the cap: 429, then the server closes the connection (reading to EOF would time out
+        # otherwise).
+        over = self.sni_connection("alpha").sock
+        over.sendall(f"GET /api/v1/namespaces/default HTTP/1.1\r\nHost: alpha.{BASE_DOMAIN}\r\n"
+                     f"Authorization: Bearer {t.token('alpha')}\r\n\r\n".encode())
+        raw = b""
+        while chunk := over.recv(65536):
+            raw += chunk
+        over.close()
+        head, _, body = raw.decode().partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+        self.assertTrue(lines[0].startswith("HTTP/1.1 429 "), head)
+        status = json.loads(body)
+        self.assertEqual((status["kind"], status["reason"], status["code"]), ("Status", "TooManyRequests", 429))
+        self.assertIn("too many connections", status["message"])
+        self.assertEqual(headers.get("retry-after"), "1")
+        self.assertEqual(headers.get("connection", "").lower(), "close")
+        # Another tenant's connections and alpha's path-routed requests are not alpha's to cap.
+        other = self.sni_connection("bravo")
+        self.assertEqual(self.get(other, "bravo")[0], 200)
+        self.assertEqual(t.call("alpha", "/api/v1/namespaces/default", route="path")[0], 200)
+        # A closed connection frees its slot.
+        first.close()
+
+        def admitted():
+            c = self.sni_connection("alpha")
+            try:
+                return self.get(c, "alpha")[0] == 200
+            finally:
+                c.close()
+        self.wait_for(admitted, what="a slot freed by the closed connection")
+        self.assertEqual(self.get(second, "alpha")[0], 200)
+        for c in (second, other):
+            c.close()
+
+    def wait_for(self, predicate, timeout=10, what="condition"):
+        harness.wait_for(self, predicate, timeout, what)
 
 
 if __name__ == "__main__":
