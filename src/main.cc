@@ -44,6 +44,11 @@ int Fail(const std::string& what, const Error& e) {
   return 1;
 }
 
+// A tenant's host namespace: its own when created with one, else --host-namespace.
+const std::string& HostNamespaceOf(const tenancy::TenantInfo& info, const ServeOptions& o) {
+  return info.spec.host_namespace.empty() ? o.host_namespace : info.spec.host_namespace;
+}
+
 // --pod-api-address for one tenant: "{tenant}" becomes its name (SNI routing: TENANT.DOMAIN).
 std::string PodApiHost(std::string pattern, const std::string& tenant) {
   constexpr std::string_view kPlaceholder = "{tenant}";
@@ -138,9 +143,9 @@ int Serve(const ServeOptions& o) {
   if (o.host_nodes >= 0) {
     // `vkube host`: the default tenant is the host cluster, its nodes simulated.
     platform.addons = [&o, executor = controller_pool.get_executor()](
-                          const std::string& tenant,
+                          const tenancy::TenantInfo& tenant,
                           const std::shared_ptr<registry::GenericRegistry>& objects) -> Result<tenancy::TenantAddons> {
-      if (tenant != o.default_tenant) return tenancy::TenantAddons{};
+      if (tenant.name != o.default_tenant) return tenancy::TenantAddons{};
       auto sim = hostsim::HostSimulator::Start({.objects = objects, .executor = executor, .nodes = o.host_nodes});
       if (!sim) return sim.take_error();
       std::shared_ptr<hostsim::HostSimulator> shared = std::move(*sim);
@@ -175,10 +180,12 @@ int Serve(const ServeOptions& o) {
     syncer_pool.emplace(8);
     platform.addons = [&o, host_client, host_endpoint, executor = host_io.get_executor(),
                        reconciles = syncer_pool->get_executor()](
-                          const std::string& tenant,
+                          const tenancy::TenantInfo& info,
                           const std::shared_ptr<registry::GenericRegistry>&) -> Result<tenancy::TenantAddons> {
+      const std::string& tenant = info.name;
+      const std::string& host_namespace = HostNamespaceOf(info, o);
       auto s = std::make_shared<syncer::Syncer>(syncer::SyncerOptions{.tenant = tenant,
-                                                                      .host_namespace = o.host_namespace,
+                                                                      .host_namespace = host_namespace,
                                                                       .dns_server = o.host_dns,
                                                                       .api_host = PodApiHost(o.pod_api_host, tenant),
                                                                       .api_port = o.pod_api_port,
@@ -190,11 +197,11 @@ int Serve(const ServeOptions& o) {
       addons.controllers.push_back([s](const controllers::ControllerContext& ctx) { return s->MakeController(ctx); });
       addons.stop = [s] { s->Stop(); };
       addons.pod_streams =
-          std::make_shared<syncer::HostPodStreams>(tenant, o.host_namespace, *host_client, host_endpoint);
+          std::make_shared<syncer::HostPodStreams>(tenant, host_namespace, *host_client, host_endpoint);
       return addons;
     };
-    platform.on_tenant_deleted = [&o, host_client, executor = host_io.get_executor()](const std::string& tenant) {
-      return syncer::RemoveTenantFromHostBlocking(*host_client, executor, o.host_namespace, tenant,
+    platform.on_tenant_deleted = [&o, host_client, executor = host_io.get_executor()](const tenancy::TenantInfo& info) {
+      return syncer::RemoveTenantFromHostBlocking(*host_client, executor, HostNamespaceOf(info, o), info.name,
                                                   std::chrono::seconds(60));
     };
   }

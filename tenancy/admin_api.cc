@@ -40,9 +40,12 @@ json TenantObject(const TenantInfo& info, const TenantEndpoint& endpoint, bool i
   json endpoints = {{"path", endpoint.listener_url + "/tenants/" + info.name}};
   if (is_default) endpoints["root"] = endpoint.listener_url;
   if (!endpoint.base_domain.empty()) endpoints["sni"] = info.name + "." + endpoint.base_domain;
+  json spec = json::object();
+  if (!info.spec.host_namespace.empty()) spec["hostNamespace"] = info.spec.host_namespace;
   return {{"apiVersion", "vkube.io/v1alpha1"},
           {"kind", "Tenant"},
           {"metadata", {{"name", info.name}, {"uid", info.uid}, {"creationTimestamp", info.created}}},
+          {"spec", spec},
           {"status", {{"phase", info.running ? "Running" : "Idle"}, {"endpoints", endpoints}}}};
 }
 
@@ -113,7 +116,15 @@ http::Response AdminApi::Serve(const http::Request& request) {
       }
       if (name.empty() && body.contains("name") && body["name"].is_string()) name = body["name"].get<std::string>();
       if (name.empty()) return Fail(ErrorCode::kInvalid, "metadata.name: Required value");
-      auto made = tenants_.Create(name);
+      TenantSpec spec;
+      if (const auto it = body.find("spec"); it != body.end() && !it->is_null()) {
+        const json& host_ns = it->is_object() && it->contains("hostNamespace") ? (*it)["hostNamespace"] : json();
+        if (!it->is_object() || !(host_ns.is_null() || host_ns.is_string())) {
+          return Fail(ErrorCode::kBadRequest, "spec: must be an object with an optional string hostNamespace");
+        }
+        if (host_ns.is_string()) spec.host_namespace = host_ns.get<std::string>();
+      }
+      auto made = tenants_.Create(name, spec);
       if (!made) return apiserver::ErrorResponse(made.error());
       return apiserver::JsonResponse(201, object(*made).dump());
     }

@@ -36,9 +36,7 @@ Result<std::vector<TenantInfo>> ListRecordedTenants(const std::string& data_dir)
     const std::string name = d.path().filename().string();
     auto text = pki::ReadFile(d.path().string() + "/tenant.json");
     if (!text || !ValidateTenantName(name)) continue;
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (!j.is_object()) continue;
-    out.push_back(TenantInfo{name, j.value("uid", ""), j.value("creationTimestamp", ""), false});
+    if (auto info = ParseTenantRecord(name, *text)) out.push_back(std::move(*info));
   }
   if (ec) return Error::Make(ErrorCode::kNotFound, data_dir + "/tenants: " + ec.message());
   std::sort(out.begin(), out.end(), [](const TenantInfo& a, const TenantInfo& b) { return a.name < b.name; });

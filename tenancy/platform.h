@@ -19,6 +19,7 @@
 #include "libs/store/backend.h"
 #include "tenancy/platform_metrics.h"
 #include "tenancy/tenant_gate.h"
+#include "tenancy/tenant_info.h"
 
 namespace vkube::tenancy {
 
@@ -30,7 +31,7 @@ struct TenantAddons {
   std::function<void()> stop;
 };
 using AddonFactory =
-    std::function<Result<TenantAddons>(const std::string& tenant, const std::shared_ptr<registry::GenericRegistry>& objects)>;
+    std::function<Result<TenantAddons>(const TenantInfo& tenant, const std::shared_ptr<registry::GenericRegistry>& objects)>;
 
 struct Platform {
   std::string data_dir;     // tenants live in DATA_DIR/tenants/NAME
@@ -54,7 +55,7 @@ struct Platform {
   AddonFactory addons;                       // null = none
   // Called once a tenant's data is gone, to remove what it left outside vkube (its host objects).
   // null = nothing outside. A failure is logged; the tenant stays deleted.
-  std::function<Status(const std::string& tenant)> on_tenant_deleted;
+  std::function<Status(const TenantInfo& tenant)> on_tenant_deleted;
 };
 
 }  // namespace vkube::tenancy

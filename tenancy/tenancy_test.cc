@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "apiserver-proxy/openapi/openapi_service.h"
+#include "tenancy/data_dir.h"
 #include "tenancy/platform_metrics.h"
 #include "tenancy/tenant_manager.h"
 #include "tenancy/tenant_name.h"
@@ -83,6 +84,26 @@ class TenantManagerTest : public ::testing::Test {
   boost::asio::thread_pool controllers_{1};
   std::unique_ptr<TenantManager> manager_;
 };
+
+TEST_F(TenantManagerTest, HostNamespaceIsRecordedAndValidated) {
+  auto made = manager_->Create("a", TenantSpec{.host_namespace = "team-a"});
+  ASSERT_TRUE(made.ok());
+  EXPECT_EQ(made->spec.host_namespace, "team-a");
+  ASSERT_TRUE(manager_->Create("b").ok());
+  auto bad = manager_->Create("c", TenantSpec{.host_namespace = "Team_C"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
+  EXPECT_NE(bad.error().message.find("spec.hostNamespace"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(manager_->Find("c"));
+  manager_.reset();  // restart: the spec comes back from tenant.json
+  Open();
+  EXPECT_EQ(manager_->Find("a")->spec.host_namespace, "team-a");
+  EXPECT_EQ(manager_->Find("b")->spec.host_namespace, "");
+  auto recorded = ListRecordedTenants(dir_);  // what `vkube tenants` reads
+  ASSERT_TRUE(recorded.ok());
+  ASSERT_EQ(recorded->size(), 2u);
+  EXPECT_EQ((*recorded)[0].spec.host_namespace, "team-a");
+}
 
 TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {
   ASSERT_TRUE(manager_->Create("a").ok());

@@ -15,7 +15,8 @@
 
 namespace vkube::tenancy {
 
-Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::string& name) {
+Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const TenantInfo& info) {
+  const std::string& name = info.name;
   std::shared_ptr<Tenant> t(new Tenant(p, name));
   std::vector<std::string> sans;
   if (!p.base_domain.empty()) sans.push_back(name + "." + p.base_domain);
@@ -83,7 +84,7 @@ Result<std::shared_ptr<Tenant>> Tenant::Start(const Platform& p, const std::stri
   t->crds_ = std::move(*crds);
   std::vector<controllers::ControllerFactory> extra;
   if (p.addons) {
-    auto addons = p.addons(name, objects);
+    auto addons = p.addons(info, objects);
     if (!addons) return addons.take_error();
     if (addons->pod_streams) t->api_->SetPodStreams(addons->pod_streams);
     extra = std::move(addons->controllers);

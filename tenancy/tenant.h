@@ -23,7 +23,7 @@ class Tenant {
  public:
   // Loads (or creates, on first start) the tenant's credentials under DATA_DIR/tenants/NAME and
   // its store partition, then starts its API server and controllers.
-  static Result<std::shared_ptr<Tenant>> Start(const Platform& platform, const std::string& name);
+  static Result<std::shared_ptr<Tenant>> Start(const Platform& platform, const TenantInfo& info);
   ~Tenant();
   Tenant(const Tenant&) = delete;
   Tenant& operator=(const Tenant&) = delete;

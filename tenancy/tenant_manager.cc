@@ -6,6 +6,7 @@
 #include "libs/core/log.h"
 #include "libs/core/time.h"
 #include "libs/resource/meta.h"
+#include "libs/resource/validation.h"
 #include "tenancy/tenant_name.h"
 
 namespace vkube::tenancy {
@@ -31,10 +32,10 @@ Result<std::unique_ptr<TenantManager>> TenantManager::Open(Platform platform) {
     const std::string name = d.path().filename().string();
     auto text = pki::ReadFile(d.path().string() + "/tenant.json");
     if (!text || !ValidateTenantName(name)) continue;  // a create that never completed
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (!j.is_object()) continue;
+    auto info = ParseTenantRecord(name, *text);
+    if (!info) continue;
     auto e = std::make_shared<Entry>();
-    e->info = TenantInfo{name, j.value("uid", ""), j.value("creationTimestamp", ""), false};
+    e->info = std::move(*info);
     m->tenants_.emplace(name, std::move(e));
   }
   if (ec) return Error::Make(ErrorCode::kInternal, "cannot list " + root + ": " + ec.message());
@@ -43,10 +44,19 @@ Result<std::unique_ptr<TenantManager>> TenantManager::Open(Platform platform) {
 
 TenantManager::~TenantManager() { StopAll(); }
 
-Result<TenantInfo> TenantManager::Create(const std::string& name) {
+Result<TenantInfo> TenantManager::Create(const std::string& name, const TenantSpec& spec) {
   if (auto s = ValidateTenantName(name); !s) return s.take_error();
+  if (!spec.host_namespace.empty()) {
+    if (auto errs = resource::validation::IsDns1123Label(spec.host_namespace); !errs.empty()) {
+      return Error::Make(ErrorCode::kInvalid,
+                         "spec.hostNamespace: Invalid value: \"" + spec.host_namespace + "\": " + errs[0]);
+    }
+  }
   auto e = std::make_shared<Entry>();
-  e->info = TenantInfo{name, resource::NewUid(), FormatRfc3339(std::chrono::system_clock::now()), false};
+  e->info = TenantInfo{.name = name,
+                       .uid = resource::NewUid(),
+                       .created = FormatRfc3339(std::chrono::system_clock::now()),
+                       .spec = spec};
   std::lock_guard start(e->start_mu);  // requests for it wait until it runs
   {
     std::unique_lock lock(mu_);
@@ -69,10 +79,10 @@ Result<TenantInfo> TenantManager::Create(const std::string& name) {
   std::filesystem::remove_all(dir, ec);  // leftovers of a create that crashed before tenant.json
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail(Error::Make(ErrorCode::kInternal, "cannot create " + dir + ": " + ec.message()));
-  auto started = Tenant::Start(platform_, name);
+  auto started = Tenant::Start(platform_, e->info);
   if (!started) return fail(started.error());
   // tenant.json last: its presence is what makes the tenant exist after a restart.
-  nlohmann::json record = {{"name", name}, {"uid", e->info.uid}, {"creationTimestamp", e->info.created}};
+  const nlohmann::json record = TenantRecord(e->info);
   if (auto s = pki::WriteFileAtomic(dir + "/tenant.json", record.dump(2) + "\n", 0600); !s) {
     (*started)->Stop();
     return fail(s.error());
@@ -105,7 +115,7 @@ Status TenantManager::Delete(const std::string& name) {
   std::filesystem::remove_all(dir, ec);
   if (platform_.metrics) platform_.metrics->Forget(name);
   if (platform_.on_tenant_deleted) {
-    if (auto s = platform_.on_tenant_deleted(name); !s) {
+    if (auto s = platform_.on_tenant_deleted(e->info); !s) {
       VKUBE_LOG(kError) << "tenant " << name << ": removing its host objects: " << s.error().message;
     }
   }
@@ -153,7 +163,7 @@ Result<std::shared_ptr<Tenant>> TenantManager::Acquire(const std::string& name) 
     std::shared_lock lock(mu_);
     if (!tenants_.contains(name)) return NotFound(name);  // deleted while we waited
   }
-  auto started = Tenant::Start(platform_, name);
+  auto started = Tenant::Start(platform_, e->info);
   if (!started) {
     VKUBE_LOG(kError) << "tenant " << name << " failed to start: " << started.error().message;
     return started.take_error();

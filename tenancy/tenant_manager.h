@@ -10,15 +10,9 @@
 
 #include "tenancy/platform.h"
 #include "tenancy/tenant.h"
+#include "tenancy/tenant_info.h"
 
 namespace vkube::tenancy {
-
-struct TenantInfo {
-  std::string name;
-  std::string uid;
-  std::string created;  // RFC 3339
-  bool running = false;
-};
 
 class TenantManager {
  public:
@@ -28,7 +22,7 @@ class TenantManager {
 
   // kInvalid for a bad name, kAlreadyExists if present. The tenant is started before returning,
   // so it answers at once.
-  Result<TenantInfo> Create(const std::string& name);
+  Result<TenantInfo> Create(const std::string& name, const TenantSpec& spec = {});
   // Stops the tenant, then removes its data (store partition, credentials). kNotFound if absent.
   Status Delete(const std::string& name);
   std::vector<TenantInfo> List() const;

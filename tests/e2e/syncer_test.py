@@ -274,22 +274,29 @@ class Syncer(unittest.TestCase):
             p.kill()
             p.wait()
 
-    def test_11_a_deleted_tenant_leaves_nothing_on_the_host(self):
-        admin = self.tenant.endpoint()["adminServer"]
+    def admin(self, method, path, body=None):
+        """A call to the tenant process's admin API: (status, body)."""
+        import ssl
         import urllib.request
-        ctx = __import__("ssl").create_default_context(cafile=os.path.join(self.tenant.data_dir, "pki", "ca.crt"))
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tenant.data_dir, "pki", "ca.crt"))
+        req = urllib.request.Request(self.tenant.endpoint()["adminServer"] + path, method=method,
+                                     data=json.dumps(body).encode() if body else None,
+                                     headers={"Authorization": "Bearer " + self.tenant.platform_token(),
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return r.status, r.read().decode()
 
-        def call(method, path, body=None):
-            req = urllib.request.Request(admin + path, method=method, data=json.dumps(body).encode() if body else None,
-                                         headers={"Authorization": "Bearer " + self.tenant.platform_token(),
-                                                  "Content-Type": "application/json"})
-            with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
-                return r.status, r.read().decode()
-        self.assertEqual(call("POST", "/v1/tenants", {"metadata": {"name": "gone"}})[0], 201)
-        kc = os.path.join(self.tenant.data_dir, "gone.kubeconfig")
+    def kubectl_of(self, tenant):
+        """kubectl argv for another tenant of the process (its kubeconfig from the admin API)."""
+        kc = os.path.join(self.tenant.data_dir, f"{tenant}.kubeconfig")
         with open(kc, "w") as f:
-            f.write(call("GET", "/v1/tenants/gone/kubeconfig?route=path")[1])
-        k = [harness.KUBECTL, "--kubeconfig", kc]
+            f.write(self.admin("GET", f"/v1/tenants/{tenant}/kubeconfig?route=path")[1])
+        return [harness.KUBECTL, "--kubeconfig", kc]
+
+    def test_11_a_deleted_tenant_leaves_nothing_on_the_host(self):
+        call = self.admin
+        self.assertEqual(call("POST", "/v1/tenants", {"metadata": {"name": "gone"}})[0], 201)
+        k = self.kubectl_of("gone")
         subprocess.run(k + ["create", "configmap", "cfg", "--from-literal=a=1"], check=True, capture_output=True)
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "w"},
                "spec": {"containers": [{"name": "c", "image": "busybox",
@@ -484,6 +491,26 @@ class Syncer(unittest.TestCase):
             self.assertEqual(data["token"], self.tenant.token())
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def test_18_a_tenant_created_with_its_own_host_namespace_is_synced_there(self):
+        self.h("create", "namespace", "team-x")
+        code, body = self.admin("POST", "/v1/tenants", {"metadata": {"name": "own"}, "spec": {"hostNamespace": "team-x"}})
+        self.assertEqual(code, 201, body)
+        self.assertEqual(json.loads(body)["spec"], {"hostNamespace": "team-x"})
+        k = self.kubectl_of("own")
+        subprocess.run(k + ["run", "w", "--image=busybox"], check=True, capture_output=True)
+        in_x = lambda: json.loads(self.h("get", "pods", "-n", "team-x", "-l", "vkube.dev/tenant=own",  # noqa: E731
+                                         "-o", "json").stdout)["items"]
+        self.wait_for(lambda: len(in_x()) == 1, what="own's pod in team-x")
+        self.assertEqual(in_x()[0]["metadata"]["name"], "w-x-default-x-own")
+        self.assertEqual(self.hjson("pods", "-l", "vkube.dev/tenant=own")["items"], [])  # not in the shared one
+
+        def phase():
+            p = subprocess.run(k + ["get", "pod", "w", "-o", "jsonpath={.status.phase}"], capture_output=True, text=True)
+            return p.stdout
+        self.wait_for(lambda: phase() == "Running", what="own's pod Running (status up from team-x)")
+        self.assertEqual(self.admin("DELETE", "/v1/tenants/own")[0], 200)
+        self.assertEqual(in_x(), [])
 
     def test_16_endpoints_of_a_service_without_selector_go_down(self):
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "extdb"},
