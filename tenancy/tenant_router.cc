@@ -44,11 +44,15 @@ http::Response TooManyRequests(const char* message = "Too many requests, please 
 
 // A connection of the tenant's own (SNI) holds one of its connection slots from its first request
 // to its close. Over the cap every request is refused, and HTTP/1.1 closes the connection.
-bool AdmitConnection(const Route& route, Tenant& tenant, const http::Request& request) {
+// `*taken`: this request took the slot (given back if it turns out unauthenticated, so that
+// clients without the tenant's credentials cannot hold its slots).
+bool AdmitConnection(const Route& route, Tenant& tenant, const http::Request& request, bool* taken) {
+  *taken = false;
   if (!route.by_sni || !request.peer || !tenant.gate().caps_connections()) return true;
   if (request.peer->handler_state) return true;
   request.peer->handler_state = tenant.gate().AdmitConnection();
-  return request.peer->handler_state != nullptr;
+  *taken = request.peer->handler_state != nullptr;
+  return *taken;
 }
 
 bool IsPublic(std::string_view path) {
@@ -196,7 +200,8 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     net::FairTurns& turns = net::FairTurns::For(ex);
     co_await turns.Take(tenant->name());
   }
-  if (!AdmitConnection(*route, *tenant, request)) {
+  bool slot_taken = false;
+  if (!AdmitConnection(*route, *tenant, request, &slot_taken)) {
     http::Response refused = TooManyRequests("too many connections to this virtual cluster, please try again later");
     refused.close = true;
     co_return co_await writer.Send(std::move(refused));
@@ -209,16 +214,20 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     if (!watch->ok()) co_return co_await writer.Send(TooManyRequests());
   }
   PlatformMetrics::TenantSeries* series = tenant->metrics();
-  if (series == nullptr) co_return co_await tenant->api().Handle(request, writer);
-  const auto [verb, resource] = Classify(*tenant, request);
+  std::pair<std::string, std::string> verb_resource;
+  if (series != nullptr) {
+    verb_resource = Classify(*tenant, request);
+    series->inflight->Increment();
+    if (watch) series->watches->Increment();
+  }
   MeteredWriter metered(writer);
-  series->inflight->Increment();
-  if (watch) series->watches->Increment();
   const auto start = std::chrono::steady_clock::now();
   co_await tenant->api().Handle(request, metered);
+  if (slot_taken && metered.status() == 401) request.peer->handler_state.reset();
+  if (series == nullptr) co_return;
   series->inflight->Decrement();
   if (watch) series->watches->Decrement();
-  tenants_.platform().metrics->Observe(*series, verb, resource, metered.status(),
+  tenants_.platform().metrics->Observe(*series, verb_resource.first, verb_resource.second, metered.status(),
                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 

@@ -1111,6 +1111,13 @@ class ConnectionCap(TenancyCase):
     def test_sni_connections_over_the_cap_get_429_and_are_closed(self):
         t = self.t
         t.ensure_tenants("alpha", "bravo")
+        # Connections whose requests lack the tenant's credentials (401) hold no slot.
+        squatters = [self.sni_connection("alpha") for _ in range(3)]
+        for c in squatters:
+            c.request("GET", "/api/v1/namespaces/default", headers={"Authorization": "Bearer not-a-token"})
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 401)
         first, second = self.sni_connection("alpha"), self.sni_connection("alpha")
         for c in (first, second):
             for _ in range(2):  # (a connection keeps its slot across requests)
@@ -1148,7 +1155,7 @@ class ConnectionCap(TenancyCase):
                 c.close()
         self.wait_for(admitted, what="a slot freed by the closed connection")
         self.assertEqual(self.get(second, "alpha")[0], 200)
-        for c in (second, other):
+        for c in (second, other, *squatters):
             c.close()
 
     def wait_for(self, predicate, timeout=10, what="condition"):
