@@ -25,23 +25,25 @@ bool TenantGate::AdmitRequest(Clock::time_point now) {
   return true;
 }
 
-TenantGate::WatchSlot TenantGate::AdmitWatch() {
-  if (max_watches_ == 0) {
-    watches_.fetch_add(1);
-    return WatchSlot(&watches_);
-  }
-  std::size_t n = watches_.load();
+namespace {
+
+// One more of `n` unless `max` (0 = unlimited) is reached.
+bool TakeOne(std::atomic<std::size_t>& n, std::size_t max) {
+  std::size_t cur = n.load();
   do {
-    if (n >= max_watches_) return WatchSlot();
-  } while (!watches_.compare_exchange_weak(n, n + 1));
-  return WatchSlot(&watches_);
+    if (max != 0 && cur >= max) return false;
+  } while (!n.compare_exchange_weak(cur, cur + 1));
+  return true;
+}
+
+}  // namespace
+
+TenantGate::WatchSlot TenantGate::AdmitWatch() {
+  return TakeOne(watches_, max_watches_) ? WatchSlot(&watches_) : WatchSlot();
 }
 
 std::shared_ptr<void> TenantGate::AdmitConnection() {
-  std::size_t n = connections_->load();
-  do {
-    if (max_connections_ != 0 && n >= max_connections_) return nullptr;
-  } while (!connections_->compare_exchange_weak(n, n + 1));
+  if (!TakeOne(*connections_, max_connections_)) return nullptr;
   std::shared_ptr<std::atomic<std::size_t>> counter = connections_;
   return {counter.get(), [counter](void*) { counter->fetch_sub(1); }};
 }

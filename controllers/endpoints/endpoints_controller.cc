@@ -197,10 +197,9 @@ Status EndpointsController::SyncSlice(const Json& svc, const Json& endpoints_lis
   for (const auto& s : ctx_.informer->List(kind->info.StorageResource(), ns)) {
     Json slice = Parse(s);
     const Json& l = jsonx::At(slice, "metadata.labels");
+    if (jsonx::Child(l, kServiceNameLabel) != Json(svc_name) || jsonx::Child(l, kManagedBy) != Json(kManager)) continue;
     // (a slice owned by an earlier Service of the same name is the garbage collector's, not ours)
-    const auto owner = ControllerRef(slice);
-    if (jsonx::Child(l, kServiceNameLabel) == Json(svc_name) && jsonx::Child(l, kManagedBy) == Json(kManager) &&
-        (!owner || owner->uid == jsonx::Str(svc, "metadata.uid"))) {
+    if (const auto owner = ControllerRef(slice); !owner || owner->uid == jsonx::Str(svc, "metadata.uid")) {
       if (!mine) {
         mine = std::move(slice);
         continue;
