@@ -96,7 +96,7 @@ TEST_F(TenantManagerTest, HostNamespaceIsRecordedAndValidated) {
   EXPECT_NE(bad.error().message.find("spec.hostNamespace"), std::string::npos) << bad.error().message;
   EXPECT_FALSE(manager_->Find("c"));
   manager_.reset();  // restart: the spec comes back from tenant.json
-  Open();
+  ASSERT_NO_FATAL_FAILURE(Open());
   EXPECT_EQ(manager_->Find("a")->spec.host_namespace, "team-a");
   EXPECT_EQ(manager_->Find("b")->spec.host_namespace, "");
   auto recorded = ListRecordedTenants(dir_);  // what `vkube tenants` reads
@@ -127,7 +127,7 @@ TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {
 
   // Restart: both tenants come back (lazily), with their data.
   manager_.reset();
-  Open();
+  ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_EQ(manager_->List().size(), 2u);
   EXPECT_FALSE(manager_->List()[0].running);
   a = manager_->Acquire("a");

@@ -80,13 +80,14 @@ Status SqliteDatabase::Init() {
       sqlite3_open_v2(options_.path.c_str(), &reader_, flags, nullptr) != SQLITE_OK) {
     return Error::Make(ErrorCode::kInternal, "sqlite: cannot open " + options_.path);
   }
-  // WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsync'd. Reads are served from
-  // memory; SQLite's page cache only helps writes and loads, so keep it small. busy_timeout: the
-  // reader may meet a checkpoint.
-  const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-256;"
-                        "PRAGMA busy_timeout=5000;";
+  // busy_timeout first: a previous process or database object closing the same file checkpoints
+  // under an exclusive lock, and switching to WAL without a busy handler fails at once ("database
+  // is locked"). WAL + synchronous=FULL: a COMMIT returns only after the WAL is fsync'd. Reads are
+  // served from memory; SQLite's page cache only helps writes and loads, so keep it small.
+  const char* pragmas = "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        "PRAGMA cache_size=-256;";
   if (auto s = Exec(db_, pragmas, "pragmas"); !s) return s;
-  if (auto s = Exec(reader_, "PRAGMA cache_size=-128; PRAGMA busy_timeout=5000;", "pragmas"); !s) return s;
+  if (auto s = Exec(reader_, "PRAGMA busy_timeout=5000; PRAGMA cache_size=-128;", "pragmas"); !s) return s;
   bool legacy = false;
   {
     Stmt st(db_, "SELECT 1 FROM pragma_table_info('objects') WHERE name='resource'");

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "libs/store/store_conformance.h"
 
@@ -113,6 +114,24 @@ TEST_F(SqliteDatabaseTest, DropRemovesOnlyThatPartitionAndRefusesWhileOpen) {
   EXPECT_TRUE((*a)->List(ListOptions{.resource = "pods"})->items.empty());
   auto b = (*db)->OpenPartition("b");
   EXPECT_TRUE((*b)->Get(Key{"pods", "ns", "y"}).ok());
+}
+
+// A database re-opened while the previous object is still closing (a restart in one process, or a
+// new process while the old one exits) waits for the closer's checkpoint instead of failing with
+// "database is locked".
+TEST_F(SqliteDatabaseTest, OpensWhileThePreviousHandleCloses) {
+  for (int i = 0; i < 60; ++i) {
+    auto old = SqliteDatabase::Open({dir_ + "/s.db"});
+    ASSERT_TRUE(old.ok()) << old.error().message;
+    auto part = (*old)->OpenPartition("a");
+    ASSERT_TRUE(part.ok());
+    ASSERT_TRUE((*part)->Create(Key{"pods", "ns", "p" + std::to_string(i)}, Named("p"), {}).ok());
+    part->reset();
+    std::thread closer([db = std::move(*old)]() mutable { db.reset(); });
+    auto reopened = SqliteDatabase::Open({dir_ + "/s.db"});
+    closer.join();
+    ASSERT_TRUE(reopened.ok()) << "round " << i << ": " << reopened.error().message;
+  }
 }
 
 // Files written before partitions existed keep their data as partition "default".

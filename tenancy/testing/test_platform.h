@@ -16,9 +16,9 @@ inline std::unique_ptr<TenantManager> OpenTestTenants(const std::string& dir, bo
                                                       const std::string& base_domain = "",
                                                       const std::string& default_tenant = "") {
   auto db = store::SqliteDatabase::Open({dir + "/store.db"});
-  EXPECT_TRUE(db.ok());
+  EXPECT_TRUE(db.ok()) << db.error().message;
   auto instance = pki::LoadOrCreate(dir, {});
-  EXPECT_TRUE(instance.ok());
+  EXPECT_TRUE(instance.ok()) << instance.error().message;
   if (!db || !instance) return nullptr;
   Platform p;
   p.data_dir = dir;
@@ -30,7 +30,7 @@ inline std::unique_ptr<TenantManager> OpenTestTenants(const std::string& dir, bo
   p.blocking = &blocking;
   p.controller_executor = controllers.get_executor();
   auto m = TenantManager::Open(std::move(p));
-  EXPECT_TRUE(m.ok());
+  EXPECT_TRUE(m.ok()) << m.error().message;
   return m ? std::move(*m) : nullptr;
 }
 
