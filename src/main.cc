@@ -28,6 +28,7 @@
 #include "libs/store/sqlite_database.h"
 #include "src/options.h"
 #include "syncer/kubeconfig_secret.h"
+#include "syncer/tenant_requests/tenant_request_controller.h"
 #include "syncer/pods/host_pod_streams.h"
 #include "syncer/syncer.h"
 #include "syncer/tenant_cleanup.h"
@@ -309,6 +310,20 @@ int Serve(const ServeOptions& o) {
                                                                          .token = creds->admin_token}));
   }
 
+  // A shared instance: tenants asked for by host namespaces (after the listener, whose URL their
+  // kubeconfigs carry).
+  std::unique_ptr<syncer::TenantRequestController> tenant_requests;
+  if (o.tenant_requests) {
+    tenant_requests = std::make_unique<syncer::TenantRequestController>(syncer::TenantRequestOptions{
+        .tenants = tenants->get(),
+        .host = host_client,
+        .host_executor = host_io.get_executor(),
+        .executor = syncer_pool->get_executor(),
+        .endpoint = tenancy::TenantEndpoint{o.kubeconfig_server.empty() ? url : o.kubeconfig_server, o.base_domain,
+                                            false}});
+    tenant_requests->Start();
+  }
+
   // Signals are handled on their own io_context so a busy pool never delays shutdown.
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
@@ -330,6 +345,7 @@ int Serve(const ServeOptions& o) {
   drained.get_future().wait();
   admin_drained.get_future().wait();
   pool.Stop();
+  if (tenant_requests) tenant_requests->Stop();
   (*tenants)->StopAll();  // controllers, then stores: every acknowledged write is already durable
   host_tasks.Close();
   host_tasks.CancelAll();

@@ -19,6 +19,8 @@ std::string Usage() {
          "              keep every tenant's objects in etcd instead of DATA_DIR/store.db\n"
          "              [--kubeconfig-secret NAME --kubeconfig-secret-namespace NS [--kubeconfig-server URL]]\n"
          "              write the default tenant's kubeconfig into that host Secret (vcluster's keys)\n"
+         "              [--tenant-requests] serve the tenants asked for by host ConfigMaps labelled\n"
+         "              vkube.dev/tenant-request=true (the chart's mode: shared; needs --host-kubeconfig)\n"
          "  vkube host --data-dir DIR [--listen HOST:PORT] [--nodes N] [serve flags]\n"
          "              a local host cluster: one tenant with N simulated nodes (scheduler, kubelets, logs)\n"
          "  vkube connect TENANT --data-dir DIR [--server URL] [--route auto|path|sni] [--out FILE]\n"
@@ -113,7 +115,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
     } else if (flag == "--help") {
       cmd.kind = Command::Kind::kHelp;
       return cmd;
-    } else if (flag != "--no-http2" && flag != "--no-host-nodes" && flag != "--no-fair-turns") {
+    } else if (flag != "--no-http2" && flag != "--no-host-nodes" && flag != "--no-fair-turns" &&
+               flag != "--tenant-requests") {
       if (i + 1 >= args.size()) return Error::Make(ErrorCode::kBadRequest, "flag needs a value: " + flag);
       value = args[++i];
     }
@@ -213,6 +216,8 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
       o.http2 = false;
     } else if (flag == "--no-fair-turns") {
       o.fair_turns = false;
+    } else if (flag == "--tenant-requests") {
+      o.tenant_requests = true;
     } else {
       return Error::Make(ErrorCode::kBadRequest, "unknown flag: " + flag);
     }
@@ -223,6 +228,9 @@ Result<Command> ParseCommandLine(const std::vector<std::string>& args) {
   }
   if (o.host_kubeconfig.empty() && !o.host_namespace.empty()) {
     return Error::Make(ErrorCode::kBadRequest, "--host-namespace needs --host-kubeconfig (or in-cluster)");
+  }
+  if (o.tenant_requests && o.host_kubeconfig.empty()) {
+    return Error::Make(ErrorCode::kBadRequest, "--tenant-requests needs --host-kubeconfig (or in-cluster)");
   }
   if (o.kubeconfig_secret.empty() != o.kubeconfig_secret_namespace.empty()) {
     return Error::Make(ErrorCode::kBadRequest, "--kubeconfig-secret and --kubeconfig-secret-namespace go together");

@@ -54,6 +54,10 @@ struct ServeOptions {
   std::string kubeconfig_secret;
   std::string kubeconfig_secret_namespace;
   std::string kubeconfig_server;
+  // --tenant-requests: serve the tenants host namespaces ask for with labelled ConfigMaps (the
+  // chart's mode: shared; syncer/tenant_requests). Their kubeconfigs point at --kubeconfig-server
+  // (or this listener) + /tenants/NAME unless a request names its own server URL.
+  bool tenant_requests = false;
   // Where tenants' objects live: "sqlite" (DATA_DIR/store.db) or "etcd" (--etcd-endpoints, comma
   // separated http(s)://HOST:PORT, under --etcd-prefix; TLS files for https / client auth).
   std::string store = "sqlite";

@@ -71,6 +71,17 @@ TEST(Options, ParsesKubeconfigSecretFlags) {
   EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--kubeconfig-server", "http://x"}).ok());
 }
 
+TEST(Options, TenantRequestsNeedAHost) {
+  auto c = ParseCommandLine({"serve", "--data-dir", "d", "--tenant-requests", "--host-kubeconfig", "in-cluster",
+                             "--host-namespace", "vkube-system"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->serve.tenant_requests);
+  EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d"})->serve.tenant_requests);
+  auto alone = ParseCommandLine({"serve", "--data-dir", "d", "--tenant-requests"});
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.error().message.find("--host-kubeconfig"), std::string::npos);
+}
+
 TEST(Options, RejectsBadInput) {
   EXPECT_FALSE(ParseCommandLine({"serve"}).ok());
   EXPECT_FALSE(ParseCommandLine({"serve", "--data-dir", "d", "--listen", "x:99999"}).ok());

@@ -27,11 +27,7 @@ json KubeconfigSecretObject(const KubeconfigSecret& secret) {
               {"data", std::move(data)}};
 }
 
-namespace {
-
-// One read-modify-write: the chart's Secret (or an earlier one) gets these keys, the rest of it
-// is kept; a missing one is created. Get, create and update only: the chart's Role grants no patch.
-asio::awaitable<Status> WriteOnce(kube::KubeClient& host, const KubeconfigSecret& secret) {
+asio::awaitable<Status> WriteKubeconfigSecret(kube::KubeClient& host, const KubeconfigSecret& secret) {
   const json wanted = KubeconfigSecretObject(secret);
   const kube::ResourceRef ref = kube::ResourceRef::Core("secrets", secret.ns);
   const kube::GetOptions get_options;
@@ -52,12 +48,10 @@ asio::awaitable<Status> WriteOnce(kube::KubeClient& host, const KubeconfigSecret
   co_return Status{};
 }
 
-}  // namespace
-
 asio::awaitable<void> PublishKubeconfigSecret(std::shared_ptr<kube::KubeClient> host, KubeconfigSecret secret) {
   kube::Backoff backoff;
   for (int attempt = 1;; ++attempt) {
-    Status written = co_await WriteOnce(*host, secret);
+    Status written = co_await WriteKubeconfigSecret(*host, secret);
     if (written) {
       VKUBE_LOG(kInfo) << "kubeconfig secret " << secret.ns << "/" << secret.name << " written";
       co_return;

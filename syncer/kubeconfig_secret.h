@@ -24,6 +24,10 @@ struct KubeconfigSecret {
 // The apply configuration: an Opaque Secret with base64 data under vcluster's key names.
 nlohmann::json KubeconfigSecretObject(const KubeconfigSecret& secret);
 
+// One write: these keys into the existing Secret (its labels and other keys stay) or a new one.
+// Get, create and update only: the chart's Role grants no patch.
+boost::asio::awaitable<Status> WriteKubeconfigSecret(kube::KubeClient& host, const KubeconfigSecret& secret);
+
 // Writes it (these keys into an existing Secret, whose labels and other keys stay: the chart
 // creates it empty; else a new one) until the host accepts, backing off with jitter between tries
 // and logging failures. Returns early when cancelled. Never blocks serving: run it as a tracked task.

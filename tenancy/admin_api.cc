@@ -42,11 +42,13 @@ json TenantObject(const TenantInfo& info, const TenantEndpoint& endpoint, bool i
   if (!endpoint.base_domain.empty()) endpoints["sni"] = info.name + "." + endpoint.base_domain;
   json spec = json::object();
   if (!info.spec.host_namespace.empty()) spec["hostNamespace"] = info.spec.host_namespace;
+  json status = {{"phase", info.running ? "Running" : "Idle"}, {"endpoints", endpoints}};
+  if (!info.spec.request.empty()) status["request"] = info.spec.request;  // the host ConfigMap that made it
   return {{"apiVersion", "vkube.io/v1alpha1"},
           {"kind", "Tenant"},
           {"metadata", {{"name", info.name}, {"uid", info.uid}, {"creationTimestamp", info.created}}},
           {"spec", spec},
-          {"status", {{"phase", info.running ? "Running" : "Idle"}, {"endpoints", endpoints}}}};
+          {"status", std::move(status)}};
 }
 
 asio::awaitable<void> AdminApi::Handle(http::Request& request, http::ResponseWriter& writer) {

@@ -11,6 +11,11 @@ struct TenantSpec {
   // The host namespace its pods are synced to; "" = the process's --host-namespace. (A shared
   // instance gives each tenant the namespace its tenant request came from.)
   std::string host_namespace;
+  // The host tenant request (a labelled ConfigMap, the chart's `mode: shared`) that made it:
+  // "NAMESPACE/NAME" and that object's uid. "" = made by the admin API, --tenants or as default.
+  // Only the request that made a tenant may delete it; a re-made request (new uid) is a new tenant.
+  std::string request;
+  std::string request_uid;
 };
 
 struct TenantInfo {

@@ -13,7 +13,7 @@ std::string RenderTenantKubeconfig(const std::string& tenant, const pki::Credent
   if (route == RouteKind::kSni && !endpoint.base_domain.empty()) {
     kc.server = base;
     kc.tls_server_name = tenant + "." + endpoint.base_domain;
-  } else if (route == RouteKind::kAuto && endpoint.is_default) {
+  } else if (route == RouteKind::kAsGiven || (route == RouteKind::kAuto && endpoint.is_default)) {
     kc.server = base;
   } else {
     kc.server = base + "/tenants/" + tenant;

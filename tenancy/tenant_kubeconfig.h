@@ -12,11 +12,12 @@ struct TenantEndpoint {
   bool is_default = false;   // served at the listener's root
 };
 
-enum class RouteKind { kAuto, kPath, kSni };
+enum class RouteKind { kAuto, kPath, kSni, kAsGiven };
 
 // kAuto: the root URL for the default tenant, else /tenants/NAME. kSni: the listener URL with
-// tls-server-name NAME.BASE_DOMAIN (works without DNS). The CA bundle trusts both the listener's
-// certificate and the tenant's own (SNI) certificate.
+// tls-server-name NAME.BASE_DOMAIN (works without DNS). kAsGiven: `server_override` is the
+// tenant's own URL (e.g. https://NAME.BASE_DOMAIN resolved by DNS, or an Ingress). The CA bundle
+// trusts both the listener's certificate and the tenant's own (SNI) certificate.
 std::string RenderTenantKubeconfig(const std::string& tenant, const pki::Credentials& creds,
                                    const std::string& instance_ca_pem, const TenantEndpoint& endpoint,
                                    RouteKind route, const std::string& server_override = "");

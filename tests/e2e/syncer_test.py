@@ -49,7 +49,8 @@ class Syncer(unittest.TestCase):
                                              "--host-namespace", HOST_NS,
                                              "--pod-api-address", "{tenant}.vkube.tenants.svc:8443",
                                              "--kubeconfig-secret", "vc-tenant",
-                                             "--kubeconfig-secret-namespace", HOST_NS]).start()
+                                             "--kubeconfig-secret-namespace", HOST_NS,
+                                             "--tenant-requests"]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -511,6 +512,60 @@ class Syncer(unittest.TestCase):
         self.wait_for(lambda: phase() == "Running", what="own's pod Running (status up from team-x)")
         self.assertEqual(self.admin("DELETE", "/v1/tenants/own")[0], 200)
         self.assertEqual(in_x(), [])
+
+    def test_19_tenant_requests_from_host_namespaces(self):
+        """The chart's mode: shared: a labelled ConfigMap in a host namespace asks for a tenant."""
+        def request(ns, name, tenant, **extra):
+            cm = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": name, "namespace": ns, "labels": {"vkube.dev/tenant-request": "true"}},
+                  "data": {"tenant": tenant, **extra}}
+            self.h("apply", "-f", "-", input=json.dumps(cm))
+
+        def status(ns, name):
+            p = self.h("get", "configmap", name, "-n", ns, "-o", "json", check=False)
+            if p.returncode != 0:
+                return None
+            return (json.loads(p.stdout)["metadata"].get("annotations") or {}).get("vkube.dev/tenant-status")
+        for ns in ("team-r1", "team-r2"):
+            self.h("create", "namespace", ns)
+        request("team-r1", "r1-tenant", "r1", kubeconfigSecret="vc-r1", hostNamespace="team-r1")
+        self.wait_for(lambda: status("team-r1", "r1-tenant") == "Ready", what="request served")
+        secret = json.loads(self.h("get", "secret", "vc-r1", "-n", "team-r1", "-o", "json").stdout)["data"]
+        self.assertEqual(sorted(secret), ["certificate-authority", "client-certificate", "client-key", "config", "token"])
+        kc = os.path.join(self.tenant.data_dir, "r1-from-secret.kubeconfig")
+        with open(kc, "w") as f:
+            f.write(base64.b64decode(secret["config"]).decode())
+        k = [harness.KUBECTL, "--kubeconfig", kc]
+        subprocess.run(k + ["run", "w", "--image=busybox"], check=True, capture_output=True)
+        in_r1 = lambda: json.loads(self.h("get", "pods", "-n", "team-r1", "-o", "json").stdout)["items"]  # noqa: E731
+        self.wait_for(lambda: [p["metadata"]["name"] for p in in_r1()] == ["w-x-default-x-r1"], what="r1's pod in team-r1")
+        # Its own cluster: only its pod, none of the default tenant's.
+        pods = subprocess.run(k + ["get", "pods", "-A", "-o", "name"], check=True, capture_output=True, text=True)
+        self.assertEqual(pods.stdout.split(), ["pod/w"])
+        # Another namespace cannot take the name, nor ask for pods in team-r1.
+        request("team-r2", "r2-tenant", "r1")
+        request("team-r2", "sneaky", "sneaky", hostNamespace="team-r1")
+        self.wait_for(lambda: (status("team-r2", "r2-tenant") or "").startswith("Conflict: "), what="conflict reported")
+        self.wait_for(lambda: (status("team-r2", "sneaky") or "").startswith("Invalid: data.hostNamespace"),
+                      what="cross-namespace request refused")
+        self.assertEqual(self.admin("GET", "/v1/tenants/r1")[0], 200)
+        # helm uninstall: the request goes → the tenant and its host pod go; the name is free again.
+        self.h("delete", "configmap", "r1-tenant", "-n", "team-r1")
+        self.wait_for(lambda: in_r1() == [], what="r1's host pod removed")
+        self.wait_for(lambda: status("team-r2", "r2-tenant") == "Ready", what="the waiting request served")
+        tenant = json.loads(self.admin("GET", "/v1/tenants/r1")[1])
+        self.assertEqual(tenant["spec"], {"hostNamespace": "team-r2"})
+        self.assertEqual(tenant["status"]["request"], "team-r2/r2-tenant")
+        for name in ("r2-tenant", "sneaky"):
+            self.h("delete", "configmap", name, "-n", "team-r2")
+
+        def gone():
+            try:
+                self.admin("GET", "/v1/tenants/r1")
+                return False
+            except Exception as e:  # urllib raises HTTPError for 404
+                return getattr(e, "code", None) == 404
+        self.wait_for(gone, what="tenant r1 deleted with its request")
 
     def test_16_endpoints_of_a_service_without_selector_go_down(self):
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "extdb"},
