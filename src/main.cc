@@ -191,6 +191,7 @@ int Serve(const ServeOptions& o) {
                                                                       .api_host = PodApiHost(o.pod_api_host, tenant),
                                                                       .api_port = o.pod_api_port,
                                                                       .follow_host_nodes = o.host_nodes_read,
+                                                                      .host_owner = syncer::RequestOwnerReference(info),
                                                                       .host = host_client,
                                                                       .host_executor = executor,
                                                                       .executor = reconciles});

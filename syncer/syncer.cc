@@ -43,7 +43,8 @@ Syncer::Syncer(SyncerOptions options) : options_(std::move(options)) {
       .host_namespace = options_.host_namespace,
       .dns_server = options_.dns_server,
       .api_host = options_.api_host,
-      .api_port = options_.api_port};
+      .api_port = options_.api_port,
+      .host_owner = options_.host_owner};
   ctx_.host = options_.host.get();
 }
 

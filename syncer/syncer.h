@@ -29,6 +29,7 @@ struct SyncerOptions {
   std::string api_host;                        // the tenant API as host pods reach it ("" = unset)
   std::string api_port = "443";
   bool follow_host_nodes = true;               // copy real host Nodes (needs cluster-scoped read)
+  nlohmann::json host_owner;                   // ownerReference on every host object (PodTranslateOptions)
   std::shared_ptr<kube::KubeClient> host;      // may be shared by every tenant
   boost::asio::any_io_executor host_executor;  // where host watches run (not the controller pool)
   // Where reconciles run (empty: the tenant's controller executor). Their tenant-store writes

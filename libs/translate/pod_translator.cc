@@ -228,6 +228,7 @@ json HostMetadata(const json& vobj, const std::string& kind, const PodTranslateO
   StringMap ann = ToMap(Sub(meta, "annotations"));
   ann.erase("kubectl.kubernetes.io/last-applied-configuration");  // the tenant's, not the host's
   out["annotations"] = ToJson(HostAnnotations(ann, ref));
+  if (o.host_owner.is_object()) out["ownerReferences"] = json::array({o.host_owner});
   return out;
 }
 

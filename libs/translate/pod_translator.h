@@ -38,6 +38,10 @@ struct PodTranslateOptions {
   std::string cluster_domain = "cluster.local";
   std::string api_host;  // tenant API as host pods reach it ("" = unchanged)
   std::string api_port = "443";
+  // null, or an ownerReference every host object carries: a shared instance's tenant request
+  // (ConfigMap), so the host's garbage collector removes them with it (helm uninstall), even when
+  // the instance's rights in that namespace went first.
+  nlohmann::json host_owner;
 };
 
 // One projected service account token of a pod: the host Secret key holding it, as requested.

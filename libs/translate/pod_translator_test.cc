@@ -59,6 +59,16 @@ TEST(PodTranslator, IdentityAndMarkers) {
   EXPECT_FALSE(h.contains("status"));
 }
 
+// A shared instance's requested tenant: every host object is owned by the request ConfigMap.
+TEST(PodTranslator, HostOwnerGoesOnEveryHostObject) {
+  EXPECT_FALSE(TranslatePod(VirtualPod(), kOpts)["metadata"].contains("ownerReferences"));
+  PodTranslateOptions o = kOpts;
+  o.host_owner = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "t-tenant"}, {"uid", "u-req"}};
+  EXPECT_EQ(TranslatePod(VirtualPod(), o)["metadata"]["ownerReferences"], json::array({o.host_owner}));
+  json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "cfg"}, {"namespace", "prod"}}}};
+  EXPECT_EQ(TranslateDependent(cm, o)["metadata"]["ownerReferences"], json::array({o.host_owner}));
+}
+
 TEST(PodTranslator, ReferencesPointAtHostCopies) {
   json h = TranslatePod(VirtualPod(), kOpts);
   const json& c = h["spec"]["containers"][0];

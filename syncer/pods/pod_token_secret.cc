@@ -87,6 +87,7 @@ asio::awaitable<SyncOutcome> PodTokenSecret::Ensure(const json& vpod) {
                    {"labels", std::move(labels)},
                    {"annotations", std::move(annotations)}}},
                  {"data", std::move(data)}};
+  if (ctx_.translate.host_owner.is_object()) secret["metadata"]["ownerReferences"] = json::array({ctx_.translate.host_owner});
   const kube::ResourceRef ref = kube::ResourceRef::Core("secrets", ctx_.host_namespace);
   const kube::WriteOptions wo;
   Status written;

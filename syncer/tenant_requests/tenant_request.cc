@@ -45,4 +45,13 @@ Result<TenantRequest> ParseTenantRequest(const nlohmann::json& configmap) {
   return r;
 }
 
+nlohmann::json RequestOwnerReference(const tenancy::TenantInfo& tenant) {
+  const std::string& request = tenant.spec.request;
+  if (request.empty()) return nullptr;
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"name", request.substr(request.find('/') + 1)},
+          {"uid", tenant.spec.request_uid}};
+}
+
 }  // namespace vkube::syncer

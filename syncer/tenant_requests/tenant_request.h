@@ -8,6 +8,7 @@
 #include <string>
 
 #include "libs/core/result.h"
+#include "tenancy/tenant_info.h"
 
 namespace vkube::syncer {
 
@@ -29,5 +30,9 @@ struct TenantRequest {
 // A request may only place pods in, and write a Secret to, its own namespace: whoever may create
 // ConfigMaps in one namespace must not gain pods in another.
 Result<TenantRequest> ParseTenantRequest(const nlohmann::json& configmap);
+
+// The ownerReference a requested tenant's host objects carry (null for other tenants): the host's
+// garbage collector removes them with the request, even after the instance lost its rights there.
+nlohmann::json RequestOwnerReference(const tenancy::TenantInfo& tenant);
 
 }  // namespace vkube::syncer

@@ -76,6 +76,15 @@ TEST(ParseTenantRequest, RejectsWhatCannotBeServedWithTheField) {
   EXPECT_FALSE(ParseTenantRequest(json{{"data", {{"tenant", 5}}}}).ok());
 }
 
+TEST(RequestOwnerReference, OnlyRequestedTenantsHostObjectsAreOwned) {
+  tenancy::TenantInfo t{.name = "shop"};
+  EXPECT_TRUE(RequestOwnerReference(t).is_null());
+  t.spec.request = "team-a/shop-tenant";
+  t.spec.request_uid = "u-1";
+  EXPECT_EQ(RequestOwnerReference(t),
+            (json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "shop-tenant"}, {"uid", "u-1"}}));
+}
+
 std::string Unbase64(const std::string& in) {
   std::string out(in.size(), '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),

@@ -539,6 +539,11 @@ class Syncer(unittest.TestCase):
         subprocess.run(k + ["run", "w", "--image=busybox"], check=True, capture_output=True)
         in_r1 = lambda: json.loads(self.h("get", "pods", "-n", "team-r1", "-o", "json").stdout)["items"]  # noqa: E731
         self.wait_for(lambda: [p["metadata"]["name"] for p in in_r1()] == ["w-x-default-x-r1"], what="r1's pod in team-r1")
+        # Owned by the request, so the host's garbage collector removes it with the request (helm
+        # uninstall may take the instance's RoleBinding first).
+        cm_uid = json.loads(self.h("get", "configmap", "r1-tenant", "-n", "team-r1", "-o", "json").stdout)["metadata"]["uid"]
+        self.assertEqual(in_r1()[0]["metadata"]["ownerReferences"],
+                         [{"apiVersion": "v1", "kind": "ConfigMap", "name": "r1-tenant", "uid": cm_uid}])
         # Its own cluster: only its pod, none of the default tenant's.
         pods = subprocess.run(k + ["get", "pods", "-A", "-o", "name"], check=True, capture_output=True, text=True)
         self.assertEqual(pods.stdout.split(), ["pod/w"])
