@@ -47,6 +47,11 @@ VALUE_SETS = {
     # The syncer with every option: host nodes followed (a nodes ClusterRole), tenant DNS, rate limit.
     "syncer": ["--set", "syncer.enabled=true", "--set", "syncer.followHostNodes=true",
                "--set", "syncer.hostDNS=10.96.0.10", "--set", "syncer.qps=50", "--set", "syncer.burst=100"],
+    # The shared instance (serves tenant requests, SNI base domain) and a tenant joining it.
+    "shared-instance": ["--set", "syncer.enabled=true", "--set", "tenantRequests.enabled=true",
+                        "--set", "server.baseDomain=tenants.example.com"],
+    "shared": ["--set", "mode=shared", "--set", "isolation.networkPolicy.enabled=true",
+               "--set", "isolation.resourceQuota.enabled=true", "--set", "isolation.limitRange.enabled=true"],
 }
 KUBECONFIG_KEYS = {"config", "certificate-authority", "client-certificate", "client-key", "token"}
 PKI_FILES = {"ca.crt", "ca.key", "server.crt", "server.key", "admin.crt", "admin.key", "admin.token", "sa.key"}
@@ -270,8 +275,10 @@ class ChartRenderTest(unittest.TestCase):
                 self.assertEqual(binding["metadata"]["namespace"], host_ns)
                 self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                                                       "name": "t1"})
-                self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": "t1",
-                                                        "namespace": "team-a"}])
+                # mode: shared binds the shared instance's account (shared.serviceAccount).
+                subject = ("vkube", "vkube-system") if name == "shared" else ("t1", "team-a")
+                self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": subject[0],
+                                                        "namespace": subject[1]}])
                 # No wildcard anywhere, in any Role or ClusterRole.
                 for r in find(docs, "Role") + find(docs, "ClusterRole"):
                     for g, res, v in grants(r):
@@ -295,6 +302,10 @@ class ChartRenderTest(unittest.TestCase):
                     self.assertEqual(crb["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                                       "name": cr["metadata"]["name"]})
                     self.assertEqual(crb["subjects"], binding["subjects"])
+                elif name == "shared-instance":
+                    # Finding tenant requests: ConfigMaps, read only (see the shared-instance test).
+                    (cr,) = cluster
+                    self.assertEqual(grants(cr), {("", "configmaps", v) for v in READ})
                 else:
                     self.assertEqual(cluster, [])
                     self.assertEqual(find(docs, "ClusterRoleBinding"), [])
@@ -364,7 +375,7 @@ class ChartRenderTest(unittest.TestCase):
     def test_syncer_flags_parse_with_the_real_binary(self):
         """`vkube serve` with the chart's syncer arguments gets past flag parsing (exit 2 with usage
         otherwise) and stops at loading the in-cluster host credentials, which do not exist here."""
-        for values in (["--set", "syncer.enabled=true"], VALUE_SETS["syncer"]):
+        for values in (["--set", "syncer.enabled=true"], VALUE_SETS["syncer"], VALUE_SETS["shared-instance"]):
             with self.subTest(values=values):
                 args = [a for a in container(render("t1", "team-a", values))["args"]
                         if not a.startswith(("--data-dir", "--listen"))]
@@ -491,9 +502,48 @@ class ChartRenderTest(unittest.TestCase):
                          [{"kind": "ServiceAccount", "name": "vkube", "namespace": "vkube-system"}])
         cm = one(docs, "ConfigMap", "t1-tenant")
         self.assertEqual(cm["metadata"]["labels"]["vkube.dev/tenant-request"], "true")
-        self.assertEqual(cm["data"]["kubeconfigSecret"], "vc-t1")
+        self.assertEqual(cm["data"], {"tenant": "t1", "hostNamespace": "team-a", "kubeconfigSecret": "vc-t1"})
         self.assertNotIn("data", one(docs, "Secret", "vc-t1"))
         self.assertEqual([n["metadata"]["name"] for n in find(docs, "NetworkPolicy")], ["t1-workloads"])
+        # The tenant's pods reach their API: the shared instance's namespace is an allowed egress.
+        egress = one(docs, "NetworkPolicy")["spec"]["egress"]
+        self.assertIn({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "vkube-system"}}}]},
+                      egress)
+        # With the instance's base domain the kubeconfig points at the tenant's SNI name.
+        cm = one(render("t1", "team-a", ["--set", "mode=shared", "--set", "shared.tenant=shop",
+                                         "--set", "shared.baseDomain=tenants.example.com"]), "ConfigMap")
+        self.assertEqual(cm["data"]["tenant"], "shop")
+        self.assertEqual(cm["data"]["server"], "https://shop.tenants.example.com")
+        # What the instance would refuse fails at install instead.
+        for values, message in [(["--set", "syncer.hostNamespace=elsewhere"], "leave syncer.hostNamespace empty"),
+                                (["--set", "shared.tenant=" + "a" * 41], "shared.tenant: String length must be less"),
+                                ([], "longer than 40 characters")]:
+            release = "t1" if values else "r" * 41  # the default tenant name is the release name
+            p = helm("template", release, CHART, "--namespace", "team-a", "--set", "mode=shared", *values, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(message, p.stderr)
+
+    def test_shared_instance_serves_tenant_requests_with_a_read_only_cluster_grant(self):
+        docs = render("vkube", "vkube-system", VALUE_SETS["shared-instance"])
+        args = container(docs)["args"]
+        self.assertIn("--tenant-requests", args)
+        self.assertIn("--base-domain=tenants.example.com", args)
+        # Requested tenants' kubeconfigs point at the instance's Service (+ /tenants/NAME).
+        self.assertIn("--kubeconfig-server=https://vkube.vkube-system.svc", args)
+        # Each tenant's pods reach their own API by its SNI name.
+        self.assertIn("--pod-api-address={tenant}.tenants.example.com:443", args)
+        self.assertEqual(set(flag_names(args)) - binary_flags(), set(), "flags vkube does not accept")
+        # Requests are found cluster-wide: read-only ConfigMaps, nothing else.
+        cr = one(docs, "ClusterRole", "vkube-vkube-system-vkube-requests")
+        self.assertEqual(grants(cr), {("", "configmaps", v) for v in READ})
+        crb = one(docs, "ClusterRoleBinding", "vkube-vkube-system-vkube-requests")
+        self.assertEqual(crb["subjects"], [{"kind": "ServiceAccount", "name": "vkube", "namespace": "vkube-system"}])
+        # It is what `mode: shared` releases bind by default.
+        self.assertEqual(one(render("t1", "team-a", ["--set", "mode=shared"]), "RoleBinding")["subjects"],
+                         crb["subjects"])
+        p = helm("template", "vkube", CHART, "--set", "tenantRequests.enabled=true", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("tenantRequests.enabled needs syncer.enabled", p.stderr)
 
     def test_helm_test_hook_checks_the_tenant_api_with_the_token(self):
         docs = render("t1", "team-a", tests=True)
@@ -502,8 +552,11 @@ class ChartRenderTest(unittest.TestCase):
         c = pod["spec"]["containers"][0]
         env = {e["name"]: e for e in c["env"]}
         self.assertEqual(env["TOKEN"]["valueFrom"]["secretKeyRef"], {"name": "vc-t1", "key": "token"})
-        self.assertEqual(env["SERVER"]["value"], "https://t1.team-a.svc")
         script = c["args"][0]
+        # The server is the one in the Secret's config (in mode: shared the instance chooses it).
+        self.assertIn("/vc/config", script)
+        self.assertEqual([i["key"] for i in pod["spec"]["volumes"][0]["secret"]["items"]],
+                         ["certificate-authority", "config"])
         self.assertIn('"$SERVER/readyz"', script)
         self.assertIn("Authorization: Bearer $TOKEN", script)
         self.assertIn("--cacert /vc/certificate-authority", script)
@@ -513,7 +566,7 @@ class ChartRenderTest(unittest.TestCase):
         with open(os.path.join(CHART, "templates", "NOTES.txt")) as f:
             notes = f.read()
         self.assertIn("get secret {{ $secret }}", notes)
-        self.assertIn("vkube connect", notes)
+        self.assertIn("vkube\\.dev/tenant-status", notes)  # mode: shared: what the instance made of it
         self.assertIn("pod-security.kubernetes.io/enforce", notes)
 
 
@@ -999,8 +1052,11 @@ class ChartOnHostTest(unittest.TestCase):
             os.makedirs(ca, exist_ok=True)
             with open(os.path.join(ca, "certificate-authority"), "w") as f:
                 f.write(vc["certificate-authority"])
-            script = c["args"][0].replace("/vc/certificate-authority", os.path.join(ca, "certificate-authority"))
-            env = dict(os.environ, SERVER=server.url, TOKEN=token or vc["token"])
+            # The Secret's config as the hook reads it, its in-cluster server name swapped for this one.
+            with open(os.path.join(ca, "config"), "w") as f:
+                f.write(re.sub(r"(?m)^(\s*server: ).*$", lambda m: m.group(1) + server.url, vc["config"]))
+            script = c["args"][0].replace("/vc/", ca + "/")
+            env = dict(os.environ, TOKEN=token or vc["token"])
             if token:  # a failing check must fail fast, not retry for 30s
                 script = script.replace("--retry 10", "--retry 0")
             return subprocess.run(["/bin/sh", "-ec", script], capture_output=True, text=True, timeout=120, env=env)

@@ -124,7 +124,14 @@ mounted pki directory would not allow. One name per line.
 
 {{/* --pod-api-address: how synced host pods reach the tenant API (the Service's in-cluster DNS name). */}}
 {{- define "vkube.podApiAddress" -}}
-{{- default (printf "%s:%d" (include "vkube.serviceHost" .) (int .Values.service.port)) .Values.syncer.podApiAddress }}
+{{- if .Values.syncer.podApiAddress }}
+{{- .Values.syncer.podApiAddress }}
+{{- else if and .Values.tenantRequests.enabled .Values.server.baseDomain }}
+{{- /* A shared instance: each tenant's pods reach their own API by SNI ("{tenant}" is substituted). */}}
+{{- printf "{tenant}.%s:%d" .Values.server.baseDomain (int .Values.service.port) }}
+{{- else }}
+{{- printf "%s:%d" (include "vkube.serviceHost" .) (int .Values.service.port) }}
+{{- end }}
 {{- end }}
 
 {{/* Whether the pod mounts a host API token. */}}
