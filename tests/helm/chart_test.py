@@ -137,6 +137,24 @@ def binary_flags():
     return set(re.findall(r"--[a-z][a-z0-9-]*", p.stdout + p.stderr))
 
 
+def curl_status(tmp, server, path, ca_pem, token=None, cert=None):
+    """The HTTP status of GET server.url + path with this CA (and token or client certificate)."""
+    ca = os.path.join(tmp, f"ca-{server.port}.crt")
+    with open(ca, "w") as f:
+        f.write(ca_pem)
+    cmd = ["curl", "-sS", "--http2", "--cacert", ca, "-o", "/dev/null", "-w", "%{http_code}"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    if cert:
+        crt, key = os.path.join(tmp, "c.crt"), os.path.join(tmp, "c.key")
+        for file, pem in [(crt, cert[0]), (key, cert[1])]:
+            with open(file, "w") as f:
+                f.write(pem)
+        cmd += ["--cert", crt, "--key", key]
+    p = subprocess.run([*cmd, server.url + path], capture_output=True, text=True, timeout=30)
+    return p.stdout.strip() if p.returncode == 0 else f"curl error {p.returncode}: {p.stderr.strip()}"
+
+
 def openssl(*args, input=None):
     p = subprocess.run(["openssl", *args], input=input, capture_output=True, text=True, timeout=30)
     if p.returncode != 0:
@@ -751,20 +769,7 @@ class ChartCredentialsWithVkubeTest(unittest.TestCase):
         return server, docs, before
 
     def curl(self, server, path, ca_pem, token=None, cert=None):
-        ca = os.path.join(self.tmp, f"ca-{server.port}.crt")
-        with open(ca, "w") as f:
-            f.write(ca_pem)
-        cmd = ["curl", "-sS", "--http2", "--cacert", ca, "-o", "/dev/null", "-w", "%{http_code}"]
-        if token:
-            cmd += ["-H", f"Authorization: Bearer {token}"]
-        if cert:
-            crt, key = os.path.join(self.tmp, "c.crt"), os.path.join(self.tmp, "c.key")
-            for file, pem in [(crt, cert[0]), (key, cert[1])]:
-                with open(file, "w") as f:
-                    f.write(pem)
-            cmd += ["--cert", crt, "--key", key]
-        p = subprocess.run([*cmd, server.url + path], capture_output=True, text=True, timeout=30)
-        return p.stdout.strip() if p.returncode == 0 else f"curl error {p.returncode}: {p.stderr.strip()}"
+        return curl_status(self.tmp, server, path, ca_pem, token, cert)
 
     def test_vkube_serves_with_the_chart_issued_pki_and_writes_nothing_there(self):
         server, docs, before = self.start("t1", "team-a", VALUE_SETS["exposed"])
@@ -1032,6 +1037,122 @@ class ChartOnHostTest(unittest.TestCase):
         if extra:
             self.skipTest("installed/upgraded/uninstalled with rbac.create=false: vkube does not serve "
                           f"{', '.join(k for k in missing if k.endswith(('/Role', '/RoleBinding')))} yet")
+
+    def service_account_kubeconfig(self, name, ns):
+        """A kubeconfig for the host with a token of ServiceAccount NS/NAME (TokenRequest): what an
+        in-cluster vkube authenticates as, so the host's RBAC checks each of its calls."""
+        token = self.kubectl("create", "token", name, "-n", ns, "--duration=1h").stdout.strip()
+        with open(self.server.kubeconfig) as f:
+            host = yaml.safe_load(f)
+        cluster = host["clusters"][0]["cluster"]
+        kc = {"apiVersion": "v1", "kind": "Config", "current-context": "sa",
+              "clusters": [{"name": "host", "cluster": cluster}],
+              "users": [{"name": "sa", "user": {"token": token}}],
+              "contexts": [{"name": "sa", "context": {"cluster": "host", "user": "sa"}}]}
+        path = os.path.join(self.tmp, f"{ns}-{name}.kubeconfig")
+        with open(path, "w") as f:
+            yaml.safe_dump(kc, f)
+        return path
+
+    def test_shared_mode_two_releases_are_two_isolated_tenants_of_the_shared_instance(self):
+        """mode: shared. A shared-instance release (tenantRequests.enabled) is installed; its vkube
+        runs here (the simulated kubelet does not execute images) with the StatefulSet's own
+        arguments and a token of the release's ServiceAccount, so the host's RBAC checks that the
+        chart grants it enough and no more. Two `mode: shared` releases then ask it for tenants."""
+        hub_ns, releases = "vkube-system", [("shop", "team-s1", "cart"), ("blog", "team-s2", "post")]
+        self.helm("install", "vkube", CHART, "--namespace", hub_ns, "--create-namespace",
+                  "--set", "syncer.enabled=true", "--set", "tenantRequests.enabled=true")
+        hub = None
+        try:
+            args = self.get_json("statefulset", "vkube", "-n", hub_ns)["spec"]["template"]["spec"]["containers"][0]["args"]
+            self.assertIn("--tenant-requests", args)
+            local = ("--data-dir", "--listen", "--host-kubeconfig", "--kubeconfig-server")  # this machine's
+            args = [a for a in args[1:] if not a.startswith(local)]
+            hub = harness.VkubeServer(extra_args=[*args, "--host-kubeconfig",
+                                                  self.service_account_kubeconfig("vkube", hub_ns)]).start()
+            for release, ns, _ in releases:
+                self.helm("install", release, CHART, "--namespace", ns, "--create-namespace", "--set", "mode=shared",
+                          "--set", "isolation.networkPolicy.enabled=true", "--set", "isolation.resourceQuota.enabled=true")
+
+            def status(release, ns):
+                cm = self.get_json("configmap", f"{release}-tenant", "-n", ns)
+                return (cm["metadata"].get("annotations") or {}).get("vkube.dev/tenant-status")
+            kubectl_of = {}
+            for release, ns, pod in releases:
+                self.wait_for(lambda: status(release, ns) == "Ready", what=f"{ns}/{release}-tenant served")
+                vc = secret_data(self.get_json("secret", f"vc-{release}", "-n", ns))
+                self.assertEqual(set(vc), KUBECONFIG_KEYS)
+                self.assertIn(f"server: {hub.url}/tenants/{release}\n", vc["config"])
+                path = os.path.join(self.tmp, f"{release}.kubeconfig")
+                with open(path, "w") as f:
+                    f.write(vc["config"])
+                kubectl_of[release] = [harness.KUBECTL, "--kubeconfig", path]
+                subprocess.run(kubectl_of[release] + ["run", pod, "--image=busybox"], check=True, capture_output=True)
+            for release, ns, pod in releases:
+                # Each tenant's pod runs in its own release namespace, on a host node.
+                host_pod = f"{pod}-x-default-x-{release}"
+                self.wait_for(lambda: (self.pod(host_pod, ns) or {}).get("status", {}).get("phase") == "Running",
+                              what=f"host pod {ns}/{host_pod} Running")
+                self.assertIn(self.pod(host_pod, ns)["spec"]["nodeName"], NODE_NAMES)
+                seen = subprocess.run(kubectl_of[release] + ["get", "pods", "-A", "-o", "name"], check=True,
+                                      capture_output=True, text=True).stdout.split()
+                self.assertEqual(seen, [f"pod/{pod}"])  # its own pod only
+            # One tenant's token is nobody at the other.
+            shop = secret_data(self.get_json("secret", "vc-shop", "-n", "team-s1"))
+            blog = secret_data(self.get_json("secret", "vc-blog", "-n", "team-s2"))
+            ca = blog["certificate-authority"]
+            self.assertEqual(curl_status(self.tmp, hub, "/tenants/blog/api/v1/namespaces", ca, token=blog["token"]), "200")
+            self.assertEqual(curl_status(self.tmp, hub, "/tenants/blog/api/v1/namespaces", ca, token=shop["token"]), "401")
+            # helm test: the hook pod runs (simulated), and its own script, for real, passes against
+            # the shared instance.
+            p = self.helm("test", "shop", "--namespace", "team-s1", "--timeout", "90s")
+            self.assertIn("Phase:          Succeeded", p.stdout)
+            run = self.hook_script_with_secret("shop", "team-s1")
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            self.assertEqual(run.stdout.splitlines(), ["ok", "GET /api/v1/namespaces/default: 200"])
+            # helm uninstall: the tenant goes, its pod with it; the other tenant is untouched.
+            self.helm("uninstall", "shop", "--namespace", "team-s1", "--wait")
+            self.wait_for(lambda: self.pod("cart-x-default-x-shop", "team-s1") is None, what="shop's host pod removed")
+            self.wait_for(lambda: subprocess.run(kubectl_of["shop"] + ["get", "ns"], capture_output=True).returncode != 0,
+                          what="tenant shop gone")
+            self.assertEqual(self.kubectl("get", "configmaps,secrets,roles", "-n", "team-s1", "-o", "name").stdout.split(),
+                             ["configmap/kube-root-ca.crt"])
+            self.assertEqual(self.pod("post-x-default-x-blog", "team-s2")["status"]["phase"], "Running")
+            self.assertEqual(subprocess.run(kubectl_of["blog"] + ["get", "pod", "post"], capture_output=True).returncode, 0)
+            # With the shared instance down, helm uninstall still leaves nothing behind: the host's
+            # garbage collector removes what the request owned. The instance, back, deletes the tenant.
+            hub.stop()
+            self.helm("uninstall", "blog", "--namespace", "team-s2", "--wait")
+            self.wait_for(lambda: self.pod("post-x-default-x-blog", "team-s2") is None, what="blog's pod removed by host GC")
+
+            def tenants():
+                p = subprocess.run([harness.BINARY, "tenants", "--data-dir", hub.data_dir], capture_output=True,
+                                   text=True, timeout=30, check=True)
+                return [line.split()[0] for line in p.stdout.splitlines()[1:]]
+            self.assertEqual(tenants(), ["blog", "default"])
+            hub.start()
+            self.wait_for(lambda: tenants() == ["default"], what="tenant blog deleted once the instance is back")
+        finally:
+            for release, ns, _ in releases:
+                self.helm("uninstall", release, "--namespace", ns, check=False)
+            self.helm("uninstall", "vkube", "--namespace", hub_ns, check=False)
+            if hub:
+                hub.cleanup()
+
+    def hook_script_with_secret(self, release, ns):
+        """Runs the test hook's script (as Helm stored it) here with the release's kubeconfig Secret
+        mounted where the hook pod mounts it. Returns the CompletedProcess of /bin/sh -ec SCRIPT."""
+        hooks = [d for d in yaml.safe_load_all(self.helm("get", "hooks", release, "-n", ns).stdout) if d]
+        c = one(hooks, "Pod", f"{release}-test-connection")["spec"]["containers"][0]
+        vc = secret_data(self.get_json("secret", f"vc-{release}", "-n", ns))
+        mount = os.path.join(self.tmp, f"vc-{release}")
+        os.makedirs(mount, exist_ok=True)
+        for key in ("certificate-authority", "config"):
+            with open(os.path.join(mount, key), "w") as f:
+                f.write(vc[key])
+        script = c["args"][0].replace("/vc/", mount + "/")
+        return subprocess.run(["/bin/sh", "-ec", script], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, TOKEN=vc["token"]))
 
     def hook_script_against_real_vkube(self, release, ns, token=None):
         """Runs the test hook's own script (as Helm stored it) on this machine against a real `vkube
