@@ -192,7 +192,7 @@ class ChartRenderTest(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def test_lint_strict_every_value_set(self):
-        for name, values in [*VALUE_SETS.items(), ("shared", ["--set", "mode=shared"])]:
+        for name, values in VALUE_SETS.items():
             with self.subTest(values=name):
                 out = helm("lint", "--strict", CHART, *values).stdout
                 self.assertIn("1 chart(s) linted, 0 chart(s) failed", out)
@@ -930,7 +930,7 @@ class ChartOnHostTest(unittest.TestCase):
                 # Dry run: nothing was stored, and no pod was scheduled.
                 stored = self.kubectl("get", "statefulsets,services,pods", "-n", ns, "-o", "name").stdout
                 self.assertEqual(stored.strip(), "")
-                for cr in find(applicable, "ClusterRole"):  # the syncer set's nodes ClusterRole
+                for cr in find(applicable, "ClusterRole"):  # nodes (syncer), configmaps (shared-instance)
                     p = self.kubectl("get", "clusterrole", cr["metadata"]["name"], check=False)
                     self.assertIn("NotFound", p.stderr)
         if skipped:
