@@ -37,6 +37,7 @@ Result<std::unique_ptr<TenantManager>> TenantManager::Open(Platform platform) {
     auto e = std::make_shared<Entry>();
     e->info = std::move(*info);
     m->tenants_.emplace(name, std::move(e));
+    m->count_.store(m->tenants_.size(), std::memory_order_relaxed);
   }
   if (ec) return Error::Make(ErrorCode::kInternal, "cannot list " + root + ": " + ec.message());
   return m;
@@ -68,10 +69,12 @@ Result<TenantInfo> TenantManager::Create(const std::string& name, const TenantSp
       return err;
     }
     tenants_.emplace(name, e);
+    count_.store(tenants_.size(), std::memory_order_relaxed);
   }
   auto fail = [&](Error err) {
     std::unique_lock lock(mu_);
     tenants_.erase(name);
+    count_.store(tenants_.size(), std::memory_order_relaxed);
     return err;
   };
   const std::string dir = DirOf(name);
@@ -101,6 +104,7 @@ Status TenantManager::Delete(const std::string& name) {
     if (it == tenants_.end()) return NotFound(name);
     e = it->second;
     tenants_.erase(it);  // from here on, requests for it are refused
+    count_.store(tenants_.size(), std::memory_order_relaxed);
   }
   std::lock_guard start(e->start_mu);
   if (e->running) {
@@ -123,10 +127,7 @@ Status TenantManager::Delete(const std::string& name) {
   return {};
 }
 
-std::size_t TenantManager::Count() const {
-  std::shared_lock lock(mu_);
-  return tenants_.size();
-}
+std::size_t TenantManager::Count() const { return count_.load(std::memory_order_relaxed); }
 
 std::vector<TenantInfo> TenantManager::List() const {
   std::shared_lock lock(mu_);

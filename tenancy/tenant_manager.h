@@ -1,6 +1,7 @@
 #pragma once
 // The tenants of one process: which exist (DATA_DIR/tenants/NAME/tenant.json, durable before a
 // create is acknowledged), which run (started lazily on first use), create and delete.
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@ class TenantManager {
   // Stops the tenant, then removes its data (store partition, credentials). kNotFound if absent.
   Status Delete(const std::string& name);
   std::vector<TenantInfo> List() const;
+  // Lock-free (every routed request asks, for the fair-turns decision).
   std::size_t Count() const;
   std::optional<TenantInfo> Find(const std::string& name) const;
   // The running tenant, started on first use; kNotFound if there is no such tenant.
@@ -48,6 +50,7 @@ class TenantManager {
   Platform platform_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> tenants_;
+  std::atomic<std::size_t> count_{0};  // tenants_.size(), written under mu_
 };
 
 }  // namespace vkube::tenancy

@@ -1,5 +1,10 @@
 #include "syncer/tenant_requests/tenant_request_controller.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "libs/core/log.h"
 #include "libs/kubeclient/api_error.h"
 #include "syncer/kubeconfig_secret.h"
@@ -78,11 +83,17 @@ TenantRequestController::TenantRequestController(TenantRequestOptions options) :
 
 TenantRequestController::~TenantRequestController() { Stop(); }
 
-void TenantRequestController::Start() { reflector_->Start(); }
+void TenantRequestController::Start() {
+  reflector_->Start();
+  resync_.Spawn(options_.host_executor, Resync());
+}
 
 void TenantRequestController::Stop() {
   std::call_once(stopped_, [this] {
     reflector_->Stop();
+    resync_.Close();
+    resync_.CancelAll();
+    resync_.WaitEmptyBlocking(std::chrono::seconds(30));
     queue_->ShutDown();
   });
 }
@@ -101,6 +112,16 @@ void TenantRequestController::RequeueAll() {
     for (const auto& [key, _] : requests_) keys.push_back(key);
   }
   for (const auto& key : keys) queue_->Add(key);
+}
+
+asio::awaitable<void> TenantRequestController::Resync() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(options_.resync_period);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;  // stopped
+    RequeueAll();
+  }
 }
 
 Result<bool> TenantRequestController::DeleteOwned(const std::string& key, const TenantRequest* keep) {

@@ -7,6 +7,7 @@
 // What it made of each request is written back as the vkube.dev/tenant-status annotation.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "libs/kubeclient/kube_client.h"
 #include "libs/kubeclient/reflector.h"
+#include "libs/net/task_group.h"
 #include "syncer/sync_queue.h"
 #include "syncer/tenant_requests/tenant_request.h"
 #include "tenancy/tenant_kubeconfig.h"
@@ -30,6 +32,9 @@ struct TenantRequestOptions {
   // Where tenants answer (the listener, or --kubeconfig-server); a request without `server` gets
   // ENDPOINT/tenants/NAME in its kubeconfig.
   tenancy::TenantEndpoint endpoint;
+  // Every request is reconciled again this often (an informer's resync): a tenant deleted behind
+  // the request's back (admin API) comes back, a failed cleanup is retried.
+  std::chrono::milliseconds resync_period{std::chrono::minutes(5)};
 };
 
 class TenantRequestController {
@@ -52,12 +57,14 @@ class TenantRequestController {
   boost::asio::awaitable<SyncOutcome> SetStatus(const kube::SharedObject& object, const std::string& status);
   kube::SharedObject Lookup(const std::string& key) const;
   void RequeueAll();
+  boost::asio::awaitable<void> Resync();
 
   TenantRequestOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, kube::SharedObject> requests_;  // NAMESPACE/NAME → last seen ConfigMap
   std::shared_ptr<SyncQueue> queue_;
   std::unique_ptr<kube::Reflector> reflector_;
+  net::TaskGroup resync_;
   std::once_flag stopped_;
 };
 

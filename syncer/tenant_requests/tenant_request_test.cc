@@ -131,7 +131,8 @@ class TenantRequestControllerTest : public ::testing::Test {
                              .host = client_,
                              .host_executor = host_io_.get_executor(),
                              .executor = reconciles_.get_executor(),
-                             .endpoint = tenancy::TenantEndpoint{"https://vkube.example:6443", "", false}});
+                             .endpoint = tenancy::TenantEndpoint{"https://vkube.example:6443", "", false},
+                             .resync_period = std::chrono::milliseconds(300)});
     controller_->Start();
   }
   template <typename T>
@@ -228,6 +229,10 @@ TEST_F(TenantRequestControllerTest, RequestsGoneWhileStoppedDeleteTheirTenantsOn
   ASSERT_TRUE(Eventually([&] { return !tenants_->Find("goes"); }));
   EXPECT_TRUE(tenants_->Find("stays"));
   EXPECT_TRUE(tenants_->Find("by-admin"));
+  // A requested tenant deleted behind its request's back (admin API) comes back at the next resync.
+  ASSERT_TRUE(tenants_->Delete("stays").ok());
+  ASSERT_TRUE(Eventually([&] { return tenants_->Find("stays").has_value(); }));
+  EXPECT_EQ(tenants_->Find("stays")->spec.request, "team-a/stays");
   // An admin-made tenant is not taken over by a request either.
   Put(Request("team-a", "grab", {{"tenant", "by-admin"}}));
   ASSERT_TRUE(Eventually([&] { return Status("team-a", "grab").starts_with("Conflict: "); }));
