@@ -18,8 +18,14 @@ namespace {
 
 kube::ResourceRef ConfigMaps(const std::string& ns = "") { return kube::ResourceRef::Core("configmaps", ns); }
 
+const json& MetadataOf(const json& object) {
+  static const json kNone = json::object();
+  const auto it = object.find("metadata");
+  return it != object.end() && it->is_object() ? *it : kNone;
+}
+
 std::string KeyOf(const json& object) {
-  const json& meta = object["metadata"];
+  const json& meta = MetadataOf(object);
   return meta.value("namespace", "") + "/" + meta.value("name", "");
 }
 
@@ -203,13 +209,15 @@ asio::awaitable<SyncOutcome> TenantRequestController::Serve(const TenantRequest&
 
 asio::awaitable<SyncOutcome> TenantRequestController::SetStatus(const kube::SharedObject& object,
                                                                 const std::string& status) {
-  const json& meta = (*object)["metadata"];
+  const json& meta = MetadataOf(*object);
   const auto annotations = meta.find("annotations");
-  if (annotations != meta.end() && annotations->is_object() &&
-      annotations->value(kTenantStatusAnnotation, "") == status) {
-    co_return SyncOutcome::kDone;
+  const bool has_annotations = annotations != meta.end() && annotations->is_object();
+  if (has_annotations) {
+    const auto current = annotations->find(kTenantStatusAnnotation);
+    if (current != annotations->end() && *current == status) co_return SyncOutcome::kDone;
   }
   json next = *object;  // its resourceVersion makes the update conditional on what was decided
+  if (!has_annotations) next["metadata"]["annotations"] = json::object();
   next["metadata"]["annotations"][kTenantStatusAnnotation] = status.substr(0, 1024);
   const kube::ResourceRef ref = ConfigMaps(meta.value("namespace", ""));
   const kube::WriteOptions write_options;

@@ -73,6 +73,11 @@ TEST(ParseTenantRequest, RejectsWhatCannotBeServedWithTheField) {
     EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
     EXPECT_NE(r.error().message.find(want), std::string::npos) << r.error().message;
   }
+  // Malformed objects are refused, never thrown at.
+  for (const json& odd : {json{{"data", {{"tenant", 5}}}}, json{{"metadata", 3}, {"data", {{"tenant", "x"}}}},
+                          json::array(), json{{"data", "tenant=x"}}}) {
+    EXPECT_NO_THROW((void)ParseTenantRequest(odd)) << odd.dump();
+  }
   EXPECT_FALSE(ParseTenantRequest(json{{"data", {{"tenant", 5}}}}).ok());
 }
 
