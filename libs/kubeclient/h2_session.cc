@@ -62,7 +62,7 @@ struct H2Callbacks {
       }
       case NGHTTP2_GOAWAY:
         s.goaway_ = true;  // no new streams here; streams above last_stream_id close as refused
-        s.capacity_.NotifyAll();
+        s.NotifyCapacity();
         break;
       default:
         break;
@@ -106,7 +106,7 @@ struct H2Callbacks {
       st->OnError(Error::Make(ErrorCode::kServiceUnavailable,
                               std::string("stream reset by the host API: ") + nghttp2_http2_strerror(error_code)));
     }
-    s.capacity_.NotifyAll();
+    s.NotifyCapacity();
     return 0;
   }
 
@@ -175,6 +175,11 @@ bool H2Session::has_capacity() const {
 
 void H2Session::Kick() { wake_.cancel(); }
 
+void H2Session::NotifyCapacity() {
+  capacity_.NotifyAll();
+  if (options_.on_capacity) options_.on_capacity();
+}
+
 void H2Session::Fail(const std::string& why) {
   if (dead_) return;
   dead_ = true;
@@ -186,7 +191,7 @@ void H2Session::Fail(const std::string& why) {
   socket_->lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_->lowest_layer().close(ec);
   Kick();
-  capacity_.NotifyAll();
+  NotifyCapacity();
 }
 
 void H2Session::Close(const std::string& why) {

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,9 @@ struct H2SessionOptions {
   std::size_t max_response_bytes = 64 * 1024 * 1024;  // non-streaming bodies
   std::chrono::milliseconds ping_interval{30'000};    // PING after this long without a frame
   std::chrono::milliseconds ping_timeout{15'000};     // ... and give up this long after
+  // Called (on the strand) when a stream slot frees up or the session ends: the transport's
+  // requests waiting for a slot on any of its connections.
+  std::function<void()> on_capacity;
 };
 
 class H2Session : public std::enable_shared_from_this<H2Session> {
@@ -66,6 +70,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
   boost::asio::awaitable<void> ReadLoop();
   boost::asio::awaitable<void> WriteLoop();
   void Kick();
+  void NotifyCapacity();
   void Fail(const std::string& why);
 
   std::shared_ptr<TlsSocket> socket_;

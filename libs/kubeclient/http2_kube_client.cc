@@ -193,6 +193,7 @@ Result<std::unique_ptr<Http2KubeClient>> Http2KubeClient::Create(asio::any_io_ex
   t.enable_http2 = options.enable_http2;
   t.max_response_bytes = options.max_response_bytes;
   t.max_concurrent_streams = options.max_concurrent_streams;
+  t.max_h2_connections = options.max_h2_connections;
   t.h2_stream_window = options.h2_stream_window;
   t.max_http1_connections = options.max_http1_connections;
   t.connect_timeout = options.connect_timeout;

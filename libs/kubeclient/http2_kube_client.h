@@ -29,6 +29,7 @@ struct ClientOptions {
   std::size_t max_response_bytes = 64 * 1024 * 1024;
   std::size_t max_watch_event_bytes = 16 * 1024 * 1024;
   std::uint32_t max_concurrent_streams = 250;        // per HTTP/2 connection (the server may lower it)
+  std::size_t max_h2_connections = 32;               // opened as the others fill up (long-lived watches)
   std::uint32_t h2_stream_window = 4 * 1024 * 1024;  // unread bytes a watch may hold before its stream stops
   std::size_t max_http1_connections = 32;            // without h2
   bool enable_http2 = true;

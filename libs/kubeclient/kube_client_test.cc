@@ -329,9 +329,12 @@ TEST_F(KubeClientTest, WatchStreamsEventsInOrderAndInitialEventsEndWithABookmark
 // Many requests in flight at once share ONE TCP connection (HTTP/2 streams), also when our own
 // stream limit makes them queue.
 TEST_F(KubeClientTest, MultiplexesConcurrentRequestsOnOneConnection) {
+  // 250 streams: the burst fits one connection. 4 streams and one connection allowed: requests
+  // wait for a free stream instead of failing.
   for (std::uint32_t streams : {250u, 4u}) {
     ClientOptions o;
     o.max_concurrent_streams = streams;
+    o.max_h2_connections = 1;
     auto c = NewClient(o);
     ASSERT_TRUE(Sync(c->GetRaw("/version")).ok());
     std::vector<std::future<std::optional<Result<json>>>> calls;
@@ -349,6 +352,47 @@ TEST_F(KubeClientTest, MultiplexesConcurrentRequestsOnOneConnection) {
     EXPECT_EQ(c->connections_opened(), 1u);
     EXPECT_EQ(testing::CountClientConnections(server_->port()), 1);
   }
+}
+
+// Watches hold their streams for minutes (a syncer per tenant holds several): when every stream of
+// the connection is taken, another connection is opened, so later watches and writes still go
+// through — up to max_h2_connections, after which requests wait for a free stream.
+TEST_F(KubeClientTest, OpensAnotherConnectionWhenEveryStreamIsHeld) {
+  ClientOptions o;
+  o.max_concurrent_streams = 4;
+  o.max_h2_connections = 3;
+  auto c = NewClient(o);
+  EnsureNamespace(*c, "held");
+  const auto cms = ResourceRef::Core("configmaps", "held");
+  std::vector<std::unique_ptr<Watch>> watches;
+  for (int i = 0; i < 10; ++i) {  // 4 + 4 + 2 streams
+    auto w = Sync(c->StartWatch(cms));
+    ASSERT_TRUE(w.ok()) << "watch " << i << ": " << w.error().message;
+    watches.push_back(std::move(*w));
+  }
+  EXPECT_EQ(c->connections_opened(), 3u);
+  EXPECT_EQ(testing::CountClientConnections(server_->port()), 3);
+  // The third connection has two free streams: a write and every watch see it.
+  ASSERT_TRUE(Sync(c->Create(cms, ConfigMap("seen", "held"))).ok());
+  for (auto& w : watches) {
+    for (;;) {
+      auto ev = Sync(w->Next());
+      ASSERT_TRUE(ev.ok() && ev->has_value()) << (ev.ok() ? "watch ended" : ev.error().message);
+      if ((*ev)->type == WatchEventType::kAdded && (*ev)->object["metadata"]["name"] == "seen") break;
+    }
+  }
+  // At the cap, a request waits for a stream rather than dialing a fourth connection.
+  for (int i = 0; i < 2; ++i) {
+    auto w = Sync(c->StartWatch(cms));
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    watches.push_back(std::move(*w));
+  }
+  auto waiting = asio::co_spawn(pool_, testing::AsOptional(c->Get(cms, "seen")), asio::use_future);
+  EXPECT_EQ(waiting.wait_for(300ms), std::future_status::timeout);
+  watches.pop_back();  // frees a stream
+  auto got = testing::GetWithin(waiting);
+  ASSERT_TRUE(got && got->ok()) << (got ? got->error().message : "no result");
+  EXPECT_EQ(c->connections_opened(), 3u);
 }
 
 // A kubeconfig as an operator writes it: certificate authority and client certificate as files

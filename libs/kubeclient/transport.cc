@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <future>
 
 #include "libs/core/log.h"
@@ -118,7 +119,7 @@ void Transport::Shutdown() {
   auto fut = done->get_future();
   asio::post(strand_, [this, done] {
     closed_ = true;
-    if (h2_) h2_->Close("client shut down");
+    for (auto& s : h2_) s->Close("client shut down");
     for (auto& c : h1_) c->Close();
     for (auto& weak : dialing_sockets_) {
       if (auto socket = weak.lock()) {
@@ -128,6 +129,7 @@ void Transport::Shutdown() {
     }
     dial_done_.NotifyAll();
     h1_released_.NotifyAll();
+    h2_capacity_.NotifyAll();
     done->set_value();
   });
   if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
@@ -226,14 +228,28 @@ asio::awaitable<Result<std::shared_ptr<ResponseStream>>> Transport::Start(HttpRe
     if (!ready) co_return ready.take_error();
   }
   if (static_cast<Proto>(proto_.load()) == Proto::kH2) {
-    auto session = h2_;
+    auto session = PickH2();
+    // Every connection full and no more allowed: wait for a slot on any of them.
+    while (session && !session->has_capacity()) {
+      const auto woken = co_await h2_capacity_.Wait(deadline);
+      if (woken == WaitList::Woken::kCancelled) co_return Unavailable("request cancelled");
+      if (woken == WaitList::Woken::kTimeout) {
+        co_return Error::Make(ErrorCode::kTimeout, "client timeout waiting for a free HTTP/2 stream");
+      }
+      auto ready = co_await EnsureH2(deadline);  // a connection may have gone, or one may be added
+      if (!ready) co_return ready.take_error();
+      if (static_cast<Proto>(proto_.load()) != Proto::kH2) co_return Unavailable("protocol changed");
+      session = PickH2();
+    }
+    if (!session) co_return Unavailable("no usable HTTP/2 connection");
     auto st = co_await session->Submit(request, deadline);
     // Submit() fails only before anything is sent; when that is because the connection went away
     // meanwhile (GOAWAY, reset), the request goes to a fresh one, whatever its method.
     if (st || session->usable() || closed_) co_return st;
     auto ready = co_await EnsureH2(deadline);
     if (!ready) co_return ready.take_error();
-    auto fresh = h2_;
+    auto fresh = PickH2();
+    if (!fresh) co_return Unavailable("no usable HTTP/2 connection");
     co_return co_await fresh->Submit(request, deadline);
   }
   auto conn = co_await AcquireH1(deadline);
@@ -251,7 +267,9 @@ asio::awaitable<Status> Transport::EnsureH2(Clock::time_point deadline) {
   for (;;) {
     if (closed_) co_return Unavailable("kubeclient is shut down");
     if (static_cast<Proto>(proto_.load()) == Proto::kH1) co_return Status{};
-    if (h2_ && h2_->usable()) co_return Status{};
+    std::erase_if(h2_, [](const std::shared_ptr<H2Session>& s) { return !s->usable(); });
+    const bool any_free = std::any_of(h2_.begin(), h2_.end(), [](const auto& s) { return s->has_capacity(); });
+    if (any_free || (!h2_.empty() && h2_.size() >= options_.max_h2_connections)) co_return Status{};
     if (dialing_) {
       const auto generation = dial_generation_;
       const auto woken = co_await dial_done_.Wait(deadline);
@@ -271,6 +289,8 @@ asio::awaitable<Status> Transport::EnsureH2(Clock::time_point deadline) {
     if (!socket) {
       dial_error_ = socket.error();
       dial_done_.NotifyAll();
+      // Full connections still serve: the request waits for one of their slots instead.
+      if (!h2_.empty()) co_return Status{};
       co_return socket.take_error();
     }
     if (closed_) {
@@ -285,13 +305,18 @@ asio::awaitable<Status> Transport::EnsureH2(Clock::time_point deadline) {
       so.max_response_bytes = options_.max_response_bytes;
       so.ping_interval = options_.ping_interval;
       so.ping_timeout = options_.ping_timeout;
+      so.on_capacity = [this] { h2_capacity_.NotifyAll(); };
       auto session = std::make_shared<H2Session>(std::move(*socket), so);
       if (auto s = session->Init(); !s) {
         dial_error_ = s.error();
         dial_done_.NotifyAll();
         co_return s.take_error();
       }
-      h2_ = session;
+      h2_.push_back(session);
+      if (h2_.size() > 1) {
+        VKUBE_LOG(kInfo) << "kubeclient: " << authority_ << ": every HTTP/2 connection is at its stream limit; "
+                         << h2_.size() << " connections now";
+      }
       proto_ = static_cast<int>(Proto::kH2);
       tasks_.Spawn(strand_, session->Run());
     } else {
@@ -301,6 +326,16 @@ asio::awaitable<Status> Transport::EnsureH2(Clock::time_point deadline) {
     dial_done_.NotifyAll();
     co_return Status{};
   }
+}
+
+std::shared_ptr<H2Session> Transport::PickH2() {
+  std::shared_ptr<H2Session> least;
+  for (const auto& s : h2_) {
+    if (!s->usable()) continue;
+    if (s->has_capacity()) return s;
+    if (!least || s->active_streams() < least->active_streams()) least = s;
+  }
+  return least;
 }
 
 void Transport::AdoptH1(std::shared_ptr<TlsSocket> socket) {

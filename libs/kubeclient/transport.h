@@ -1,7 +1,10 @@
 #pragma once
 // HTTP transport to one host API server (internal to libs/kubeclient). Offers h2 and http/1.1 in
-// ALPN: on h2 every request is a stream of ONE shared connection (bounded by the server's and our
-// max concurrent streams); without h2 it keeps a bounded pool of HTTP/1.1 keep-alive connections.
+// ALPN: on h2 every request is a stream of a shared connection, and another connection is opened
+// only when every one is at its max concurrent streams (the server's SETTINGS or ours), as Go's
+// HTTP/2 transport does — long-lived watches (several per tenant syncer) would otherwise take every
+// slot and leave writes waiting forever; without h2 it keeps a bounded pool of HTTP/1.1 keep-alive
+// connections.
 // A dead connection is replaced on the next request; a GET that failed with its connection
 // before any answer is retried once on a fresh one. All connection state lives on one strand;
 // calls may come from any executor. Connection loops are tracked tasks, ended by Shutdown().
@@ -37,7 +40,8 @@ struct TransportOptions {
   std::shared_ptr<boost::asio::ssl::context> tls;
   bool enable_http2 = true;
   std::size_t max_response_bytes = 64 * 1024 * 1024;
-  std::uint32_t max_concurrent_streams = 250;
+  std::uint32_t max_concurrent_streams = 250;  // per HTTP/2 connection
+  std::size_t max_h2_connections = 32;         // then requests wait for a free stream
   std::uint32_t h2_stream_window = 4 * 1024 * 1024;
   std::size_t max_http1_connections = 32;
   std::chrono::milliseconds connect_timeout{10'000};  // TCP + TLS handshake
@@ -108,7 +112,11 @@ class Transport {
   // when that is safe (see ShouldRetry in transport.cc).
   boost::asio::awaitable<Result<std::shared_ptr<ResponseStream>>> StartAndWaitHead(HttpRequest request,
                                                                                    Clock::time_point deadline);
+  // Ok once a usable HTTP/2 connection has a free stream, or when none can be added (the caller's
+  // Submit then waits for a slot), or when the server turned out to speak only HTTP/1.1.
   boost::asio::awaitable<Status> EnsureH2(Clock::time_point deadline);
+  // The connection for a new stream: one with a free slot, else the least loaded. Strand only.
+  std::shared_ptr<H2Session> PickH2();
   boost::asio::awaitable<Result<std::shared_ptr<H1Connection>>> AcquireH1(Clock::time_point deadline);
   boost::asio::awaitable<Result<std::shared_ptr<TlsSocket>>> Dial(bool offer_h2, std::string* alpn,
                                                                   Clock::time_point deadline);
@@ -120,13 +128,14 @@ class Transport {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   net::TaskGroup tasks_;
   // strand-only state
-  std::shared_ptr<H2Session> h2_;
+  std::vector<std::shared_ptr<H2Session>> h2_;  // usable ones (closing ones finish as tasks)
   std::vector<std::shared_ptr<H1Connection>> h1_;
   bool dialing_ = false;
   std::optional<Error> dial_error_;
   std::uint64_t dial_generation_ = 0;
   WaitList dial_done_;
   WaitList h1_released_;
+  WaitList h2_capacity_;  // a stream slot freed on some connection
   std::size_t h1_dialing_ = 0;
   // Sockets still connecting or handshaking: Shutdown() closes them so no dial outlives it.
   std::list<std::weak_ptr<TlsSocket>> dialing_sockets_;
