@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "tenancy/data_dir.h"
@@ -103,6 +104,33 @@ TEST_F(TenantManagerTest, HostNamespaceIsRecordedAndValidated) {
   ASSERT_TRUE(recorded.ok());
   ASSERT_EQ(recorded->size(), 2u);
   EXPECT_EQ((*recorded)[0].spec.host_namespace, "team-a");
+}
+
+// A name stays taken while its deletion (data, then host objects) runs: a tenant re-created under
+// it must not have its fresh host objects removed by the old one's cleanup.
+TEST_F(TenantManagerTest, ANameBeingDeletedCannotBeCreatedAgainUntilTheDeleteReturns) {
+  manager_.reset();
+  std::promise<void> cleanup_started, finish_cleanup;
+  auto finish = finish_cleanup.get_future().share();
+  manager_ = testing::OpenTestTenants(dir_, blocking_, controllers_, "", "", [&](Platform& p) {
+    p.on_tenant_deleted = [&cleanup_started, finish](const TenantInfo&) -> Status {
+      cleanup_started.set_value();
+      finish.wait();
+      return {};
+    };
+  });
+  ASSERT_NE(manager_, nullptr);
+  ASSERT_TRUE(manager_->Create("a").ok());
+  auto deleting = std::async(std::launch::async, [&] { return manager_->Delete("a"); });
+  cleanup_started.get_future().wait();
+  EXPECT_FALSE(manager_->Find("a"));  // gone for readers
+  auto again = manager_->Create("a");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(again.error().message.find("is being deleted"), std::string::npos) << again.error().message;
+  finish_cleanup.set_value();
+  ASSERT_TRUE(deleting.get().ok());
+  EXPECT_TRUE(manager_->Create("a").ok());
 }
 
 TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {

@@ -61,8 +61,12 @@ Result<TenantInfo> TenantManager::Create(const std::string& name, const TenantSp
   std::lock_guard start(e->start_mu);  // requests for it wait until it runs
   {
     std::unique_lock lock(mu_);
-    if (tenants_.contains(name)) {
-      Error err = Error::Make(ErrorCode::kAlreadyExists, "tenants.vkube.io \"" + name + "\" already exists");
+    if (tenants_.contains(name) || deleting_.contains(name)) {
+      // A name being deleted stays taken until its data and host objects are gone (kube answers
+      // 409 AlreadyExists too): a new tenant must not meet the old one's cleanup.
+      Error err = Error::Make(ErrorCode::kAlreadyExists,
+                              "tenants.vkube.io \"" + name +
+                                  (deleting_.contains(name) ? "\" is being deleted" : "\" already exists"));
       err.details.group = "vkube.io";
       err.details.kind = "tenants";
       err.details.name = name;
@@ -105,7 +109,16 @@ Status TenantManager::Delete(const std::string& name) {
     e = it->second;
     tenants_.erase(it);  // from here on, requests for it are refused
     count_.store(tenants_.size(), std::memory_order_relaxed);
+    deleting_.insert(name);
   }
+  struct Release {
+    TenantManager* m;
+    const std::string& name;
+    ~Release() {
+      std::unique_lock lock(m->mu_);
+      m->deleting_.erase(name);
+    }
+  } release{this, name};
   std::lock_guard start(e->start_mu);
   if (e->running) {
     e->running->Stop();

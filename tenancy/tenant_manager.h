@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -24,7 +25,9 @@ class TenantManager {
   // kInvalid for a bad name, kAlreadyExists if present. The tenant is started before returning,
   // so it answers at once.
   Result<TenantInfo> Create(const std::string& name, const TenantSpec& spec = {});
-  // Stops the tenant, then removes its data (store partition, credentials). kNotFound if absent.
+  // Stops the tenant, then removes its data (store partition, credentials) and its host objects
+  // (Platform::on_tenant_deleted). kNotFound if absent. Until it returns, Create() of the same
+  // name answers kAlreadyExists ("is being deleted").
   Status Delete(const std::string& name);
   std::vector<TenantInfo> List() const;
   // Lock-free (every routed request asks, for the fair-turns decision).
@@ -51,6 +54,7 @@ class TenantManager {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> tenants_;
   std::atomic<std::size_t> count_{0};  // tenants_.size(), written under mu_
+  std::set<std::string, std::less<>> deleting_;  // names whose Delete() has not returned yet
 };
 
 }  // namespace vkube::tenancy

@@ -50,10 +50,12 @@ KubeconfigSecret SecretFor(const TenantRequest& r, const pki::Credentials& creds
 }  // namespace
 
 TenantRequestController::TenantRequestController(TenantRequestOptions options) : options_(std::move(options)) {
-  // One reconcile at a time: two requests for one tenant name are decided in order.
+  // A few requests at once (tenant creation is mostly key generation, CPU-bound). One request is
+  // never reconciled twice at once; two requests for one name are decided by TenantManager::Create
+  // (the other retries, then sees the name taken).
   queue_ = std::make_shared<SyncQueue>(
       options_.executor, [this](std::string key) { return Reconcile(std::move(key)); },
-      SyncQueueOptions{.max_workers = 1, .max_delay = std::chrono::seconds(30)});
+      SyncQueueOptions{.max_workers = 4, .max_delay = std::chrono::seconds(30)});
   auto changed = [this](const kube::SharedObject& object) {
     const std::string key = KeyOf(*object);
     {

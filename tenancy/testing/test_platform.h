@@ -3,6 +3,7 @@
 // the built-in kinds) for tenancy tests. The pools must outlive the manager.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,7 +15,8 @@ namespace vkube::tenancy::testing {
 inline std::unique_ptr<TenantManager> OpenTestTenants(const std::string& dir, boost::asio::thread_pool& blocking,
                                                       boost::asio::thread_pool& controllers,
                                                       const std::string& base_domain = "",
-                                                      const std::string& default_tenant = "") {
+                                                      const std::string& default_tenant = "",
+                                                      const std::function<void(Platform&)>& customize = nullptr) {
   auto db = store::SqliteDatabase::Open({dir + "/store.db"});
   EXPECT_TRUE(db.ok()) << db.error().message;
   auto instance = pki::LoadOrCreate(dir, {});
@@ -29,6 +31,7 @@ inline std::unique_ptr<TenantManager> OpenTestTenants(const std::string& dir, bo
   p.registry = resource::Registry::BuiltIn();
   p.blocking = &blocking;
   p.controller_executor = controllers.get_executor();
+  if (customize) customize(p);
   auto m = TenantManager::Open(std::move(p));
   EXPECT_TRUE(m.ok()) << m.error().message;
   return m ? std::move(*m) : nullptr;
