@@ -11,6 +11,17 @@ import tempfile
 import time
 
 
+def cli_paths(results_prefix):
+    """(vkube binary, results file) from argv[1:3], defaulting to build/bin/vkube and
+    bench/results/PREFIX-YYYYMMDD.md."""
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build", "bin", "vkube")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "bench", "results",
+                                                             f"{results_prefix}-{time.strftime('%Y%m%d')}.md")
+    return binary, out
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]

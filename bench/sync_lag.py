@@ -23,10 +23,10 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin", "vkube")
-OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "bench", "results",
-                                                         f"sync-lag-{time.strftime('%Y%m%d')}.md")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cli_paths  # noqa: E402
+
+BIN, OUT = cli_paths("sync-lag")
 RATES = [int(r) for r in os.environ.get("RATES", "50,200,1000").split(",")]
 SECONDS = float(os.environ.get("SECONDS", "5"))
 WORKERS = int(os.environ.get("WORKERS", "8"))

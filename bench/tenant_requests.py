@@ -26,12 +26,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cli_paths  # noqa: E402
 from sync_lag import Conn, percentile, start, token_of  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin", "vkube")
-OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "bench", "results",
-                                                         f"tenant-requests-{time.strftime('%Y%m%d')}.md")
+BIN, OUT = cli_paths("tenant-requests")
 COUNTS = [int(c) for c in os.environ.get("COUNTS", "10,50,100").split(",")]
 TIMEOUT = float(os.environ.get("TIMEOUT", "120"))
 LABEL = "vkube.dev/tenant-request"
