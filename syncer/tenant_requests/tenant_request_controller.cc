@@ -180,6 +180,18 @@ asio::awaitable<SyncOutcome> TenantRequestController::Serve(const TenantRequest&
     co_return co_await SetStatus(object, status);
   }
   if (!existing) {
+    // The namespace's consent: its release's RoleBinding grants this instance the syncer's Role.
+    // A labelled ConfigMap made without it (anyone who may create ConfigMaps there) gets no tenant:
+    // nothing of it could run, and it would cost this instance memory for nothing.
+    if (Status granted = co_await CheckAccess(r.host_namespace); !granted) {
+      if (queue_->Failures(r.key) == 0) {  // once, not on every retry
+        VKUBE_LOG(kWarn) << "tenant request " << r.key << ": " << granted.error().message;
+      }
+      // Without the Role this annotation cannot be written either; with it, it says why.
+      const std::string status = "Pending: " + granted.error().message;
+      co_await SetStatus(object, status);
+      co_return SyncOutcome::kRetry;
+    }
     auto made = tenants.Create(r.tenant, SpecFor(r));
     if (!made) {
       const bool invalid = made.error().code == ErrorCode::kInvalid;
@@ -209,6 +221,20 @@ asio::awaitable<SyncOutcome> TenantRequestController::Serve(const TenantRequest&
   co_return co_await SetStatus(object, ready);
 }
 
+asio::awaitable<Status> TenantRequestController::CheckAccess(const std::string& ns) {
+  const kube::ResourceRef pods = kube::ResourceRef::Core("pods", ns);
+  kube::ListOptions one;
+  one.limit = 1;
+  auto listed = co_await options_.host->List(pods, one);
+  if (listed) co_return Status{};
+  if (listed.error().code == ErrorCode::kForbidden) {
+    co_return Error::Make(ErrorCode::kForbidden, "this vkube instance may not act in namespace " + ns +
+                                                     ": install the tenant with the chart (mode: shared), whose Role"
+                                                     " and RoleBinding grant it");
+  }
+  co_return listed.take_error();
+}
+
 asio::awaitable<SyncOutcome> TenantRequestController::SetStatus(const kube::SharedObject& object,
                                                                 const std::string& status) {
   const json& meta = MetadataOf(*object);
@@ -225,8 +251,9 @@ asio::awaitable<SyncOutcome> TenantRequestController::SetStatus(const kube::Shar
   const kube::WriteOptions write_options;
   auto updated = co_await options_.host->Update(ref, std::move(next), write_options);
   if (!updated && !kube::IsNotFound(updated.error())) {
-    // A conflict means a newer request is on its way (its event re-queues it); others back off.
-    if (!kube::IsConflict(updated.error())) {
+    // A conflict means a newer request is on its way (its event re-queues it); forbidden: no Role
+    // in that namespace (reported once by Serve); others back off.
+    if (!kube::IsConflict(updated.error()) && updated.error().code != ErrorCode::kForbidden) {
       VKUBE_LOG(kWarn) << "tenant request " << KeyOf(*object) << ": status: " << updated.error().message;
     }
     co_return SyncOutcome::kRetry;

@@ -54,6 +54,8 @@ class TenantRequestController {
   boost::asio::awaitable<SyncOutcome> Serve(const TenantRequest& request, const kube::SharedObject& object);
   // Deletes tenants this request made that it no longer wants (all when `keep` is null).
   Result<bool> DeleteOwned(const std::string& key, const TenantRequest* keep);
+  // Ok when the instance may list pods in `ns` (the syncer's Role is bound there).
+  boost::asio::awaitable<Status> CheckAccess(const std::string& ns);
   boost::asio::awaitable<SyncOutcome> SetStatus(const kube::SharedObject& object, const std::string& status);
   kube::SharedObject Lookup(const std::string& key) const;
   void RequeueAll();

@@ -1076,6 +1076,11 @@ class ChartOnHostTest(unittest.TestCase):
             for release, ns, _ in releases:
                 self.helm("install", release, CHART, "--namespace", ns, "--create-namespace", "--set", "mode=shared",
                           "--set", "isolation.networkPolicy.enabled=true", "--set", "isolation.resourceQuota.enabled=true")
+            # A labelled ConfigMap made by hand in a namespace that granted the instance nothing gets
+            # no tenant (anyone who may create ConfigMaps there could otherwise make tenants).
+            self.ensure_namespace("team-nobody")
+            self.kubectl("create", "configmap", "sneaky", "-n", "team-nobody", "--from-literal=tenant=sneaky")
+            self.kubectl("label", "configmap", "sneaky", "-n", "team-nobody", "vkube.dev/tenant-request=true")
 
             def status(release, ns):
                 cm = self.get_json("configmap", f"{release}-tenant", "-n", ns)
@@ -1100,6 +1105,14 @@ class ChartOnHostTest(unittest.TestCase):
                 seen = subprocess.run(kubectl_of[release] + ["get", "pods", "-A", "-o", "name"], check=True,
                                       capture_output=True, text=True).stdout.split()
                 self.assertEqual(seen, [f"pod/{pod}"])  # its own pod only
+            self.wait_for(lambda: any("may not act in namespace team-nobody" in line for line in hub.log_lines),
+                          what="the request without a Role refused")
+
+            def tenants():
+                p = subprocess.run([harness.BINARY, "tenants", "--data-dir", hub.data_dir], capture_output=True,
+                                   text=True, timeout=30, check=True)
+                return [line.split()[0] for line in p.stdout.splitlines()[1:]]
+            self.assertEqual(tenants(), ["blog", "default", "shop"])
             # One tenant's token is nobody at the other.
             shop = secret_data(self.get_json("secret", "vc-shop", "-n", "team-s1"))
             blog = secret_data(self.get_json("secret", "vc-blog", "-n", "team-s2"))
@@ -1127,11 +1140,6 @@ class ChartOnHostTest(unittest.TestCase):
             hub.stop()
             self.helm("uninstall", "blog", "--namespace", "team-s2", "--wait")
             self.wait_for(lambda: self.pod("post-x-default-x-blog", "team-s2") is None, what="blog's pod removed by host GC")
-
-            def tenants():
-                p = subprocess.run([harness.BINARY, "tenants", "--data-dir", hub.data_dir], capture_output=True,
-                                   text=True, timeout=30, check=True)
-                return [line.split()[0] for line in p.stdout.splitlines()[1:]]
             self.assertEqual(tenants(), ["blog", "default"])
             hub.start()
             self.wait_for(lambda: tenants() == ["default"], what="tenant blog deleted once the instance is back")
