@@ -137,7 +137,9 @@ Result<bool> TenantRequestController::DeleteOwned(const std::string& key, const 
   for (const auto& t : options_.tenants->List()) {
     if (t.spec.request != key) continue;
     if (keep != nullptr && t.name == keep->tenant && t.spec.request_uid == keep->uid) continue;
-    // Blocks while the tenant's host objects are removed (its syncer's cleanup).
+    VKUBE_LOG(kInfo) << "tenant request " << key << ": deleting tenant " << t.name
+                     << (keep != nullptr ? " (the request now names another)" : " (the request is gone)");
+    // Blocks while the tenant stops and its host objects are removed (its syncer's cleanup).
     if (auto s = options_.tenants->Delete(t.name); !s && s.error().code != ErrorCode::kNotFound) {
       return s.take_error();
     }
