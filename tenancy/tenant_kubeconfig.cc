@@ -4,6 +4,10 @@
 
 namespace vkube::tenancy {
 
+std::string TenantCaBundle(const pki::Credentials& creds, const std::string& instance_ca_pem) {
+  return creds.ca.cert_pem == instance_ca_pem ? instance_ca_pem : instance_ca_pem + creds.ca.cert_pem;
+}
+
 std::string RenderTenantKubeconfig(const std::string& tenant, const pki::Credentials& creds,
                                    const std::string& instance_ca_pem, const TenantEndpoint& endpoint,
                                    RouteKind route, const std::string& server_override) {
@@ -18,8 +22,7 @@ std::string RenderTenantKubeconfig(const std::string& tenant, const pki::Credent
   } else {
     kc.server = base + "/tenants/" + tenant;
   }
-  kc.ca_pem = instance_ca_pem;
-  if (creds.ca.cert_pem != instance_ca_pem) kc.ca_pem += creds.ca.cert_pem;
+  kc.ca_pem = TenantCaBundle(creds, instance_ca_pem);
   kc.token = creds.admin_token;
   return pki::RenderKubeconfig(kc);
 }

@@ -14,6 +14,10 @@ struct TenantEndpoint {
 
 enum class RouteKind { kAuto, kPath, kSni, kAsGiven };
 
+// The CAs a tenant's clients trust: the listener's (instance) CA, and the tenant's own when it has
+// one (its SNI certificate).
+std::string TenantCaBundle(const pki::Credentials& creds, const std::string& instance_ca_pem);
+
 // kAuto: the root URL for the default tenant, else /tenants/NAME. kSni: the listener URL with
 // tls-server-name NAME.BASE_DOMAIN (works without DNS). kAsGiven: `server_override` is the
 // tenant's own URL (e.g. https://NAME.BASE_DOMAIN resolved by DNS, or an Ingress). The CA bundle

@@ -41,7 +41,7 @@ KubeconfigSecret SecretFor(const TenantRequest& r, const pki::Credentials& creds
       .name = r.kubeconfig_secret,
       .ns = r.host_namespace,
       .kubeconfig = tenancy::RenderTenantKubeconfig(r.tenant, creds, instance_ca, endpoint, route, r.server),
-      .ca_pem = creds.ca.cert_pem == instance_ca ? instance_ca : instance_ca + creds.ca.cert_pem,
+      .ca_pem = tenancy::TenantCaBundle(creds, instance_ca),
       .client_cert_pem = creds.admin.cert_pem,
       .client_key_pem = creds.admin.key_pem,
       .token = creds.admin_token};
