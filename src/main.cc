@@ -28,10 +28,10 @@
 #include "libs/store/sqlite_database.h"
 #include "src/options.h"
 #include "syncer/kubeconfig_secret.h"
-#include "syncer/tenant_requests/tenant_request_controller.h"
 #include "syncer/pods/host_pod_streams.h"
 #include "syncer/syncer.h"
 #include "syncer/tenant_cleanup.h"
+#include "syncer/tenant_requests/tenant_request_controller.h"
 #include "tenancy/admin_api.h"
 #include "tenancy/data_dir.h"
 #include "tenancy/tenant_manager.h"
@@ -81,6 +81,21 @@ Status EnsureTenantsFromFile(tenancy::TenantManager& tenants, const std::string&
 }
 
 // --store: the embedded SQLite file (default) or an etcd cluster.
+// The host cluster's API; `source` is "in-cluster" or a kubeconfig file.
+struct HostConnection {
+  kube::KubeConfig config;
+  std::shared_ptr<kube::Http2KubeClient> client;
+};
+
+Result<HostConnection> ConnectHost(const std::string& source, const boost::asio::any_io_executor& executor,
+                                   const kube::ClientOptions& options) {
+  auto kc = source == "in-cluster" ? kube::LoadInClusterConfig() : kube::LoadKubeconfigFile(source);
+  if (!kc) return kc.take_error();
+  auto client = kube::Http2KubeClient::Create(executor, *kc, options);
+  if (!client) return client.take_error();
+  return HostConnection{std::move(*kc), std::move(*client)};
+}
+
 Result<std::shared_ptr<store::Backend>> OpenBackend(const ServeOptions& o) {
   if (o.store == "etcd") {
     store::EtcdBackendOptions eo;
@@ -163,21 +178,19 @@ int Serve(const ServeOptions& o) {
   std::shared_ptr<kube::Http2KubeClient> host_client;
   std::shared_ptr<const syncer::HostEndpoint> host_endpoint;
   if (!o.host_kubeconfig.empty()) {
-    auto kc =
-        o.host_kubeconfig == "in-cluster" ? kube::LoadInClusterConfig() : kube::LoadKubeconfigFile(o.host_kubeconfig);
-    if (!kc) return Fail("host kubeconfig", kc.error());
     kube::ClientOptions client_options;
     client_options.qps = static_cast<double>(o.host_qps);
     client_options.burst = static_cast<int>(o.host_burst);
-    auto client = kube::Http2KubeClient::Create(host_io.get_executor(), *kc, client_options);
-    if (!client) return Fail("host client", client.error());
-    host_client = std::move(*client);
+    auto host = ConnectHost(o.host_kubeconfig, host_io.get_executor(), client_options);
+    if (!host) return Fail("host", host.error());
+    host_client = host->client;
+    const kube::KubeConfig& kc = host->config;
     // Upgrades (exec, attach, portforward) are relayed on their own connections to the host.
-    auto tls = kube::MakeClientTlsContext(*kc);
+    auto tls = kube::MakeClientTlsContext(kc);
     if (!tls) return Fail("host TLS", tls.error());
-    auto tokens = std::make_shared<kube::TokenSource>(kc->token, kc->token_file, std::chrono::minutes(1));
+    auto tokens = std::make_shared<kube::TokenSource>(kc.token, kc.token_file, std::chrono::minutes(1));
     host_endpoint = std::make_shared<syncer::HostEndpoint>(
-        syncer::HostEndpoint{kc->server, *tls, kc->tls_server_name, [tokens] { return tokens->Token(); }});
+        syncer::HostEndpoint{kc.server, *tls, kc.tls_server_name, [tokens] { return tokens->Token(); }});
     syncer_pool.emplace(8);
     platform.addons = [&o, host_client, host_endpoint, executor = host_io.get_executor(),
                        reconciles = syncer_pool->get_executor()](
@@ -290,11 +303,9 @@ int Serve(const ServeOptions& o) {
   if (!o.kubeconfig_secret.empty()) {
     std::shared_ptr<kube::KubeClient> writer = host_client;
     if (!writer) {
-      auto kc = kube::LoadInClusterConfig();
-      if (!kc) return Fail("kubeconfig secret: in-cluster config", kc.error());
-      auto client = kube::Http2KubeClient::Create(host_io.get_executor(), *kc, kube::ClientOptions{});
-      if (!client) return Fail("kubeconfig secret: host client", client.error());
-      host_client = std::move(*client);
+      auto host = ConnectHost("in-cluster", host_io.get_executor(), kube::ClientOptions{});
+      if (!host) return Fail("kubeconfig secret: host", host.error());
+      host_client = host->client;
       writer = host_client;
     }
     auto text =
@@ -320,8 +331,8 @@ int Serve(const ServeOptions& o) {
         .host = host_client,
         .host_executor = host_io.get_executor(),
         .executor = syncer_pool->get_executor(),
-        .endpoint = tenancy::TenantEndpoint{o.kubeconfig_server.empty() ? url : o.kubeconfig_server, o.base_domain,
-                                            false}});
+        .endpoint =
+            tenancy::TenantEndpoint{o.kubeconfig_server.empty() ? url : o.kubeconfig_server, o.base_domain, false}});
     tenant_requests->Start();
   }
 

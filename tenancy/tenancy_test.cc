@@ -174,6 +174,27 @@ TEST_F(TenantManagerTest, TenantsAreIsolatedPersistentAndDeletable) {
   EXPECT_NE((*fresh)->credentials().admin_token, (*a)->credentials().admin_token);
 }
 
+// A crash (or a store error) after a delete removed tenant.json leaves the old tenant's objects in
+// the store; a tenant created later under the name (maybe for another team) must not see them.
+TEST_F(TenantManagerTest, ANewTenantNeverSeesDataAnInterruptedDeleteLeft) {
+  ASSERT_TRUE(manager_->Create("a").ok());
+  {
+    auto a = manager_->Acquire("a");
+    ASSERT_TRUE(a.ok());
+    nlohmann::json cm = {
+        {"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "old"}, {"namespace", "default"}}}};
+    ASSERT_TRUE((*a)->store().Create(store::Key{"configmaps", "default", "old"}, cm, {}).ok());
+  }
+  manager_.reset();
+  std::filesystem::remove(dir_ + "/tenants/a/tenant.json");  // Delete's first step, then the crash
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_FALSE(manager_->Find("a"));
+  ASSERT_TRUE(manager_->Create("a").ok());
+  auto fresh = manager_->Acquire("a");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE((*fresh)->store().Get(store::Key{"configmaps", "default", "old"}).ok());
+}
+
 }  // namespace
 }  // namespace vkube::tenancy
 

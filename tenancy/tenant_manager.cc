@@ -64,9 +64,9 @@ Result<TenantInfo> TenantManager::Create(const std::string& name, const TenantSp
     if (tenants_.contains(name) || deleting_.contains(name)) {
       // A name being deleted stays taken until its data and host objects are gone (kube answers
       // 409 AlreadyExists too): a new tenant must not meet the old one's cleanup.
-      Error err = Error::Make(ErrorCode::kAlreadyExists,
-                              "tenants.vkube.io \"" + name +
-                                  (deleting_.contains(name) ? "\" is being deleted" : "\" already exists"));
+      Error err = Error::Make(
+          ErrorCode::kAlreadyExists,
+          "tenants.vkube.io \"" + name + (deleting_.contains(name) ? "\" is being deleted" : "\" already exists"));
       err.details.group = "vkube.io";
       err.details.kind = "tenants";
       err.details.name = name;
@@ -86,6 +86,9 @@ Result<TenantInfo> TenantManager::Create(const std::string& name, const TenantSp
   std::filesystem::remove_all(dir, ec);  // leftovers of a create that crashed before tenant.json
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail(Error::Make(ErrorCode::kInternal, "cannot create " + dir + ": " + ec.message()));
+  // Data a delete interrupted after tenant.json (crash, store error) left under this name belongs
+  // to the old tenant, maybe another team's: a new tenant starts empty.
+  if (auto s = platform_.database->DropPartition(name); !s) return fail(s.error());
   auto started = Tenant::Start(platform_, e->info);
   if (!started) return fail(started.error());
   // tenant.json last: its presence is what makes the tenant exist after a restart.

@@ -105,7 +105,8 @@ asio::awaitable<void> Reflector::Run() {
       need_list = true;
       continue;
     }
-    VKUBE_LOG(kDebug) << "reflector " << options_.resource.resource << ": watch failed: " << watched.error().message;
+    // Warned, as client-go does: events wait for the next watch, up to the backoff's cap.
+    VKUBE_LOG(kWarn) << "reflector " << options_.resource.resource << ": watch failed: " << watched.error().message;
     {
       std::lock_guard lock(stats_mu_);
       ++stats_.errors;

@@ -1,5 +1,6 @@
 #include "syncer/tenant_requests/tenant_request.h"
 
+#include "libs/resource/json_access.h"
 #include "libs/resource/validation.h"
 #include "tenancy/tenant_name.h"
 
@@ -11,29 +12,16 @@ Error Invalid(const std::string& field, const std::string& value, const std::str
   return Error::Make(ErrorCode::kInvalid, "data." + field + ": Invalid value: \"" + value + "\": " + why);
 }
 
-// The string at `key` of `object`; "" when either is missing or of another type.
-std::string Str(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return "";
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-const nlohmann::json& Field(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json kNone;
-  const auto it = object.is_object() ? object.find(key) : object.end();
-  return object.is_object() && it != object.end() ? *it : kNone;
-}
-
 }  // namespace
 
 Result<TenantRequest> ParseTenantRequest(const nlohmann::json& configmap) {
-  const nlohmann::json& meta = Field(configmap, "metadata");
-  const nlohmann::json& data = Field(configmap, "data");
+  namespace jsonx = resource::jsonx;
+  const nlohmann::json& data = jsonx::Child(configmap, "data");
   TenantRequest r;
-  r.uid = Str(meta, "uid");
-  r.host_namespace = Str(meta, "namespace");
-  r.key = r.host_namespace + "/" + Str(meta, "name");
-  auto str = [&](const char* key) { return Str(data, key); };
+  r.uid = jsonx::Str(configmap, "metadata.uid");
+  r.host_namespace = jsonx::Str(configmap, "metadata.namespace");
+  r.key = r.host_namespace + "/" + jsonx::Str(configmap, "metadata.name");
+  auto str = [&](const char* key) { return jsonx::Str(data, key); };
   r.tenant = str("tenant");
   if (r.tenant.empty()) return Error::Make(ErrorCode::kInvalid, "data.tenant: Required value");
   if (auto s = tenancy::ValidateTenantName(r.tenant); !s) return Invalid("tenant", r.tenant, s.error().message);

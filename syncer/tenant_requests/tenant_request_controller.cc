@@ -7,26 +7,21 @@
 
 #include "libs/core/log.h"
 #include "libs/kubeclient/api_error.h"
+#include "libs/resource/json_access.h"
 #include "syncer/kubeconfig_secret.h"
 
 namespace vkube::syncer {
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
+namespace jsonx = resource::jsonx;
 
 namespace {
 
 kube::ResourceRef ConfigMaps(const std::string& ns = "") { return kube::ResourceRef::Core("configmaps", ns); }
 
-const json& MetadataOf(const json& object) {
-  static const json kNone = json::object();
-  const auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? *it : kNone;
-}
-
 std::string KeyOf(const json& object) {
-  const json& meta = MetadataOf(object);
-  return meta.value("namespace", "") + "/" + meta.value("name", "");
+  return jsonx::Str(object, "metadata.namespace") + "/" + jsonx::Str(object, "metadata.name");
 }
 
 // Outside the coroutines: GCC 12 miscompiles brace-initialized string aggregates inside one.
@@ -141,7 +136,11 @@ Result<bool> TenantRequestController::DeleteOwned(const std::string& key, const 
                      << (keep != nullptr ? " (the request now names another)" : " (the request is gone)");
     // Blocks while the tenant stops and its host objects are removed (its syncer's cleanup).
     if (auto s = options_.tenants->Delete(t.name); !s && s.error().code != ErrorCode::kNotFound) {
-      return s.take_error();
+      // Failed after the name was released (a store error): retrying would find nothing to
+      // delete, and requests waiting for the name must still hear of it (a later tenant under
+      // it starts empty: TenantManager::Create drops what is left).
+      if (options_.tenants->Find(t.name)) return s.take_error();
+      VKUBE_LOG(kWarn) << "tenant request " << key << ": tenant " << t.name << ": " << s.error().message;
     }
     VKUBE_LOG(kInfo) << "tenant request " << key << ": tenant " << t.name << " deleted";
     deleted = true;
@@ -239,17 +238,14 @@ asio::awaitable<Status> TenantRequestController::CheckAccess(const std::string& 
 
 asio::awaitable<SyncOutcome> TenantRequestController::SetStatus(const kube::SharedObject& object,
                                                                 const std::string& status) {
-  const json& meta = MetadataOf(*object);
-  const auto annotations = meta.find("annotations");
-  const bool has_annotations = annotations != meta.end() && annotations->is_object();
-  if (has_annotations) {
-    const auto current = annotations->find(kTenantStatusAnnotation);
-    if (current != annotations->end() && *current == status) co_return SyncOutcome::kDone;
-  }
+  const json& annotations = jsonx::At(*object, "metadata.annotations");
+  if (jsonx::Child(annotations, kTenantStatusAnnotation) == status) co_return SyncOutcome::kDone;
   json next = *object;  // its resourceVersion makes the update conditional on what was decided
-  if (!has_annotations) next["metadata"]["annotations"] = json::object();
-  next["metadata"]["annotations"][kTenantStatusAnnotation] = status.substr(0, 1024);
-  const kube::ResourceRef ref = ConfigMaps(meta.value("namespace", ""));
+  json* meta = jsonx::Object(next, "metadata");
+  json* next_annotations = meta != nullptr ? jsonx::Object(*meta, "annotations") : nullptr;
+  if (next_annotations == nullptr) co_return SyncOutcome::kDone;  // not a ConfigMap the host would serve
+  (*next_annotations)[kTenantStatusAnnotation] = status.substr(0, 1024);
+  const kube::ResourceRef ref = ConfigMaps(jsonx::Str(*object, "metadata.namespace"));
   const kube::WriteOptions write_options;
   auto updated = co_await options_.host->Update(ref, std::move(next), write_options);
   if (!updated && !kube::IsNotFound(updated.error())) {

@@ -130,14 +130,14 @@ class VkubeServer:
         return int(code or 0), body
 
 
-def wait_for(test, predicate, timeout=10, what="condition"):
-    """Polls `predicate` every 50 ms; fails `test` after `timeout` seconds."""
+def wait_for(test, predicate, timeout=10, what="condition", detail=None):
+    """Polls `predicate` every 50 ms; fails `test` after `timeout` seconds, with `detail()` if given."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return
         time.sleep(0.05)
-    test.fail(f"timed out waiting for {what}")
+    test.fail(f"timed out waiting for {what}" + (f"\n{detail()}" if detail else ""))
 
 
 class ServerTestCase(unittest.TestCase):

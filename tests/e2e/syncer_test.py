@@ -84,7 +84,10 @@ class Syncer(unittest.TestCase):
         return self.h("get", kind, name, "-n", HOST_NS, check=False).returncode == 0
 
     def wait_for(self, predicate, timeout=30, what="condition"):
-        harness.wait_for(self, predicate, timeout, what)
+        # On failure: what the instance said lately (the syncers and controllers log their retries).
+        harness.wait_for(self, predicate, timeout, what,
+                         detail=lambda: "vkube:\n" + "".join(self.tenant.log_lines[-80:]) +
+                         "host:\n" + "".join(self.host.log_lines[-30:]))
 
     # -- tests --
     def test_01_run_reaches_running_on_a_host_node(self):

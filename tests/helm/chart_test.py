@@ -1134,7 +1134,9 @@ class ChartOnHostTest(unittest.TestCase):
             self.assertEqual(self.kubectl("get", "configmaps,secrets,roles", "-n", "team-s1", "-o", "name").stdout.split(),
                              ["configmap/kube-root-ca.crt"])
             self.assertEqual(self.pod("post-x-default-x-blog", "team-s2")["status"]["phase"], "Running")
-            self.assertEqual(subprocess.run(kubectl_of["blog"] + ["get", "pod", "post"], capture_output=True).returncode, 0)
+            p = subprocess.run(kubectl_of["blog"] + ["get", "pod", "post"], capture_output=True, text=True)
+            # Failed once in ~14 loaded local runs; what kubectl and the instance said is kept.
+            self.assertEqual(p.returncode, 0, p.stderr + "".join(hub.log_lines)[-6000:])
             # With the shared instance down, helm uninstall still leaves nothing behind: the host's
             # garbage collector removes what the request owned. The instance, back, deletes the tenant.
             hub.stop()
