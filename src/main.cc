@@ -90,9 +90,9 @@ struct HostConnection {
 Result<HostConnection> ConnectHost(const std::string& source, const boost::asio::any_io_executor& executor,
                                    const kube::ClientOptions& options) {
   auto kc = source == "in-cluster" ? kube::LoadInClusterConfig() : kube::LoadKubeconfigFile(source);
-  if (!kc) return kc.take_error();
+  if (!kc) return Error::Make(kc.error().code, "kubeconfig: " + kc.error().message);
   auto client = kube::Http2KubeClient::Create(executor, *kc, options);
-  if (!client) return client.take_error();
+  if (!client) return Error::Make(client.error().code, "client: " + client.error().message);
   return HostConnection{std::move(*kc), std::move(*client)};
 }
 
@@ -182,7 +182,7 @@ int Serve(const ServeOptions& o) {
     client_options.qps = static_cast<double>(o.host_qps);
     client_options.burst = static_cast<int>(o.host_burst);
     auto host = ConnectHost(o.host_kubeconfig, host_io.get_executor(), client_options);
-    if (!host) return Fail("host", host.error());
+    if (!host) return Fail("host", host.error());  // "host: kubeconfig: …"
     host_client = host->client;
     const kube::KubeConfig& kc = host->config;
     // Upgrades (exec, attach, portforward) are relayed on their own connections to the host.

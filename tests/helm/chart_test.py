@@ -401,7 +401,7 @@ class ChartRenderTest(unittest.TestCase):
                 p = subprocess.run([harness.BINARY, *args, f"--data-dir={self.tmp}/data", "--listen=127.0.0.1:0"],
                                    capture_output=True, text=True, timeout=30, env=env)
                 self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-                self.assertIn("host kubeconfig: not in a cluster", p.stdout + p.stderr)
+                self.assertIn("host: kubeconfig: not in a cluster", p.stdout + p.stderr)
 
     def test_syncer_network_policy_admits_the_host_namespace(self):
         docs = render("t1", "team-a", ["--set", "syncer.enabled=true", "--set", "syncer.hostNamespace=team-a-pods",
