@@ -26,6 +26,7 @@
 #include "libs/core/json_depth.h"
 #include "libs/core/log.h"
 #include "libs/core/time.h"
+#include "libs/net/await_uncancelled.h"
 #include "libs/pki/credentials.h"
 #include "libs/registry/binding.h"
 #include "libs/registry/scale.h"
@@ -288,7 +289,7 @@ class ApiServer::Impl {
           out.emplace(f());
           co_return;
         },
-        asio::use_awaitable);
+        net::AwaitUncancelled());
     co_return std::move(*out);
   }
 

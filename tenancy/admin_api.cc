@@ -10,6 +10,7 @@
 
 #include "apiserver-proxy/content.h"
 #include "apiserver-proxy/request_info.h"
+#include "libs/net/await_uncancelled.h"
 
 namespace vkube::tenancy {
 namespace {
@@ -59,7 +60,7 @@ asio::awaitable<void> AdminApi::Handle(http::Request& request, http::ResponseWri
     co_return co_await writer.Send(Fail(ErrorCode::kUnauthorized, "Unauthorized"));
   }
   // Tenant creation generates keys and fsyncs: never on a connection thread.
-  http::Response response = co_await asio::co_spawn(blocking_, ServeOn(request), asio::use_awaitable);
+  http::Response response = co_await asio::co_spawn(blocking_, ServeOn(request), net::AwaitUncancelled());
   co_await writer.Send(std::move(response));
 }
 

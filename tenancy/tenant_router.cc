@@ -6,6 +6,7 @@
 
 #include "apiserver-proxy/content.h"
 #include "apiserver-proxy/request_info.h"
+#include "libs/net/await_uncancelled.h"
 #include "libs/net/fair_turns.h"
 #include "tenancy/tenant_name.h"
 
@@ -183,7 +184,7 @@ asio::awaitable<void> TenantRouter::Handle(http::Request& request, http::Respons
     if (!tenants_.Find(route->tenant)) co_return co_await writer.Send(Unauthorized());
     // First request of an idle tenant: load it on the blocking pool, not on this connection's thread.
     std::optional<Result<std::shared_ptr<Tenant>>> acquired =
-        co_await asio::co_spawn(blocking_, AcquireTenant(tenants_, route->tenant), asio::use_awaitable);
+        co_await asio::co_spawn(blocking_, AcquireTenant(tenants_, route->tenant), net::AwaitUncancelled());
     Result<std::shared_ptr<Tenant>>& started = *acquired;
     if (!started) {
       if (started.error().code == ErrorCode::kNotFound) co_return co_await writer.Send(Unauthorized());

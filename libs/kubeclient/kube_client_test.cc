@@ -17,6 +17,7 @@
 #include "libs/kubeclient/testing/in_process_server.h"
 #include "libs/kubeclient/testing/sync.h"
 #include "libs/kubeclient/testing/vkube_process.h"
+#include "libs/net/task_group.h"
 
 namespace vkube::kube {
 namespace {
@@ -247,6 +248,49 @@ TEST_F(KubeClientTest, ListPagesAndSelectors) {
   auto all = Sync(c->List(ResourceRef::Core("configmaps")));
   ASSERT_TRUE(all.ok());
   EXPECT_GE(all->items.size(), 25u);
+}
+
+asio::awaitable<Status> WatchOnce(KubeClient* c) {
+  const ResourceRef cms = ResourceRef::Core("configmaps", "default");
+  const ListOptions list_options;  // named: GCC 12 frees temporaries of a co_await expression twice
+  auto listed = co_await c->List(cms, list_options);
+  if (!listed) co_return listed.take_error();
+  WatchOptions options;
+  options.resource_version = listed->resource_version;  // from now: no initial events
+  auto w = co_await c->StartWatch(cms, options);
+  if (!w) co_return w.take_error();
+  auto ev = co_await (*w)->Next();  // nothing happens in "default": only a cancel ends this
+  if (ev) co_return Error::Make(ErrorCode::kInternal, "an event or the end");
+  co_return ev.take_error();
+}
+
+asio::awaitable<void> WatchUntilCancelled(KubeClient* c, std::promise<Status>* ended) {
+  Status s;
+  try {
+    s = co_await WatchOnce(c);
+  } catch (const boost::system::system_error& e) {  // cancelled before a co_await began
+    s = Error::Make(ErrorCode::kServiceUnavailable, e.what());
+  }
+  ended->set_value(std::move(s));
+}
+
+// A syncer stopping cancels its tasks on the shared pool; the cancel reaches the request on the
+// transport's strand (not on the pool thread that emitted it) and ends it with an error value.
+TEST_F(KubeClientTest, CancellingTheCallerEndsItsWatch) {
+  auto c = NewClient();
+  for (int round = 0; round < 20; ++round) {
+    net::TaskGroup group;
+    std::promise<Status> ended;
+    auto result = ended.get_future();
+    ASSERT_TRUE(group.Spawn(pool_.get_executor(), WatchUntilCancelled(c.get(), &ended)));
+    std::this_thread::sleep_for(round % 2 ? 50ms : 1ms);  // cancelled while waiting, or while starting
+    group.CancelAll();
+    ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+    const Status s = result.get();
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, ErrorCode::kServiceUnavailable) << s.error().message;
+    EXPECT_TRUE(group.WaitEmptyBlocking(5s));
+  }
 }
 
 TEST_F(KubeClientTest, WatchStreamsEventsInOrderAndInitialEventsEndWithABookmark) {

@@ -4,6 +4,8 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -39,10 +41,21 @@ asio::awaitable<std::optional<Result<T>>> AsOptional(asio::awaitable<Result<T>> 
 }
 
 // Runs `a` on the transport's strand and resumes the caller on its own executor. Cancellation of
-// the caller is forwarded to `a`.
+// the caller is forwarded to `a` as a signal emitted on the strand: cancellation handlers are not
+// thread-safe, and the caller (a pool's thread) never runs where `a` does.
 template <typename T>
 asio::awaitable<Result<T>> OnStrand(asio::strand<asio::any_io_executor>& strand, asio::awaitable<Result<T>> a) {
-  auto [ep, r] = co_await asio::co_spawn(strand, AsOptional(std::move(a)), asio::as_tuple(asio::use_awaitable));
+  auto signal = std::make_shared<asio::cancellation_signal>();
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  asio::cancellation_slot caller = state.slot();
+  if (caller.is_connected()) {
+    caller.assign([signal, strand](asio::cancellation_type type) {
+      asio::post(strand, [signal, type] { signal->emit(type); });
+    });
+  }
+  auto token = asio::bind_cancellation_slot(signal->slot(), asio::as_tuple(asio::use_awaitable));
+  auto [ep, r] = co_await asio::co_spawn(strand, AsOptional(std::move(a)), std::move(token));
+  if (caller.is_connected()) caller.clear();
   if (ep || !r) co_return Error::Make(ErrorCode::kInternal, "kubeclient: request aborted by an exception");
   co_return std::move(*r);
 }

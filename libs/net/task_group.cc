@@ -6,12 +6,30 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace vkube::net {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// co_spawn's own frame (Boost 1.81) co_awaits a post after a task that finished without ever
+// yielding; if the task was cancelled meanwhile and co_await still throws on cancellation, that
+// exception leaves the thread and std::terminate()s the process. Tasks therefore end here with
+// throw-on-cancel off (and their exceptions, which the group ignores anyway, caught).
+asio::awaitable<void> Contained(asio::awaitable<void> task) {
+  try {
+    co_await std::move(task);
+  } catch (...) {
+  }
+  co_await asio::this_coro::throw_if_cancelled(false);
+}
+
+}  // namespace
 
 TaskGroup::~TaskGroup() {
   std::lock_guard lock(mu_);
@@ -19,6 +37,10 @@ TaskGroup::~TaskGroup() {
 }
 
 bool TaskGroup::Spawn(asio::any_io_executor ex, asio::awaitable<void> task) {
+  // A pool's threads would run the task and CancelAll's emit at the same time (a data race on its
+  // cancellation state, and a cancel landing before co_spawn's first step throws out of the
+  // thread): such a task gets its own strand.
+  if (ex.target<asio::thread_pool::executor_type>() != nullptr) ex = asio::make_strand(ex);
   std::list<Task>::iterator it;
   {
     std::lock_guard lock(mu_);
@@ -27,7 +49,7 @@ bool TaskGroup::Spawn(asio::any_io_executor ex, asio::awaitable<void> task) {
   }
   // The signal is only emitted on `ex` (CancelAll posts there), so the slot is never raced.
   auto slot = it->signal->slot();
-  asio::co_spawn(std::move(ex), std::move(task),
+  asio::co_spawn(std::move(ex), Contained(std::move(task)),
                  asio::bind_cancellation_slot(slot, [this, it](std::exception_ptr) { Finished(it); }));
   return true;
 }

@@ -30,7 +30,9 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
 
   // Starts `task` on `ex` and tracks it until it completes (normally, by exception or by
-  // cancellation). Returns false, without starting it, once Close() was called.
+  // cancellation). Returns false, without starting it, once Close() was called. CancelAll()
+  // emits on `ex`, so `ex` must run the task's handlers one at a time: an io_context's thread, a
+  // strand, or a thread_pool's executor (the task then runs on a strand of its own).
   bool Spawn(boost::asio::any_io_executor ex, boost::asio::awaitable<void> task);
 
   // Refuses further Spawn() calls (drain: no new work after this point).

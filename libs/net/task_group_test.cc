@@ -7,10 +7,13 @@
 #include <future>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "libs/net/await_uncancelled.h"
 #include "libs/net/io_pool.h"
 
 namespace vkube::net {
@@ -60,6 +63,59 @@ TEST(TaskGroupTest, CancelAllEndsWaitingTasksOnEveryExecutor) {
   EXPECT_TRUE(group.WaitEmptyBlocking(5s));
   EXPECT_EQ(done.load(), 0);
   pool.Stop();
+}
+
+// Busy (no suspension) for `d`, then a wait: a task that CancelAll reaches before it first yields.
+asio::awaitable<void> BusyThenSleep(std::chrono::microseconds d, std::atomic<int>* done) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  co_await Sleep(1ms, done);
+}
+
+// Boost 1.81's co_spawn co_awaits once more after a task that never yielded; with its state
+// cancelled that co_await threw out of the thread (std::terminate). Tasks on a thread pool are
+// cancelled while they run (syncer queues: a tenant deleted while its workers start).
+TEST(TaskGroupTest, TasksCancelledBeforeTheyFirstYieldEndCleanlyOnAPool) {
+  asio::thread_pool pool(4);
+  std::atomic<int> done{0};
+  for (int round = 0; round < 50; ++round) {
+    TaskGroup group;
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(group.Spawn(pool.get_executor(), BusyThenSleep(200us, &done)));
+    group.CancelAll();
+    EXPECT_TRUE(group.WaitEmptyBlocking(5s));
+  }
+  pool.join();
+}
+
+asio::awaitable<int> Busy(std::chrono::microseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  co_return 7;
+}
+
+asio::awaitable<void> AwaitBlockingWork(asio::thread_pool& pool, std::atomic<int>* got) {
+  *got += co_await asio::co_spawn(pool, Busy(2ms), AwaitUncancelled());
+}
+
+// A connection cancelled (drain, stream reset) while its store write runs on the blocking pool: the
+// write finishes and the connection gets its result; the pool thread does not terminate.
+TEST(TaskGroupTest, CancellingACoroutineThatAwaitsBlockingWorkIsSafe) {
+  asio::thread_pool blocking(2);
+  IoPool io(1);
+  io.Start();
+  std::atomic<int> got{0};
+  for (int round = 0; round < 50; ++round) {
+    TaskGroup group;
+    ASSERT_TRUE(group.Spawn(io.Next().get_executor(), AwaitBlockingWork(blocking, &got)));
+    std::this_thread::sleep_for(500us);  // the work is running
+    group.CancelAll();
+    EXPECT_TRUE(group.WaitEmptyBlocking(5s));
+  }
+  EXPECT_EQ(got.load(), 50 * 7);
+  io.Stop();
+  blocking.join();
 }
 
 TEST(TaskGroupTest, WaitEmptyReportsEmptyOrTimeout) {
