@@ -13,6 +13,7 @@
 
 #include "apiserver-proxy/openapi/openapi_service.h"
 #include "hostsim/host_simulator.h"
+#include "libs/core/crash_report.h"
 #include "libs/core/log.h"
 #include "libs/http/connection.h"
 #include "libs/http/server.h"
@@ -408,6 +409,7 @@ int ListTenants(const ConnectOptions& o) {
 }  // namespace vkube
 
 int main(int argc, char** argv) {
+  vkube::InstallCrashReport();
   std::vector<std::string> args(argv + 1, argv + argc);
   auto cmd = vkube::ParseCommandLine(args);
   if (!cmd) {
