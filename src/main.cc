@@ -81,7 +81,6 @@ Status EnsureTenantsFromFile(tenancy::TenantManager& tenants, const std::string&
   return {};
 }
 
-// --store: the embedded SQLite file (default) or an etcd cluster.
 // The host cluster's API; `source` is "in-cluster" or a kubeconfig file.
 struct HostConnection {
   kube::KubeConfig config;
@@ -97,6 +96,7 @@ Result<HostConnection> ConnectHost(const std::string& source, const boost::asio:
   return HostConnection{std::move(*kc), std::move(*client)};
 }
 
+// --store: the embedded SQLite file (default) or an etcd cluster.
 Result<std::shared_ptr<store::Backend>> OpenBackend(const ServeOptions& o) {
   if (o.store == "etcd") {
     store::EtcdBackendOptions eo;
